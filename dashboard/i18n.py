@@ -1,0 +1,31 @@
+"""The one message catalogue: Simplified Chinese first, English where asked (``?lang=en``)."""
+
+from __future__ import annotations
+
+DEFAULT_LANG = "zh"
+MESSAGES: dict[str, dict[str, str]] = {
+    "app.title": {"zh": "政图", "en": "Zhengtu"},
+    "app.subtitle": {"zh": "政务一张图 · 监管 · 城市运行", "en": "One government map · supervision · city operations"},
+    "nav.map": {"zh": "一张图", "en": "One map"},
+    "map.layers": {"zh": "图层", "en": "Layers"},
+    "map.legend": {"zh": "图例", "en": "Legend"},
+    "map.hint": {"zh": "点击监管对象查看详情；低缩放级别显示聚合数量，点击放大。",
+                 "en": "Click an entity for details; at low zoom circles show counts, click to zoom in."},
+    "map.loading": {"zh": "地图加载中…", "en": "Loading map…"},
+    "map.stats": {"zh": "已加载", "en": "Loaded"},
+    "map.density": {"zh": "缩放级别 ≤ {zoom}：按网格聚合的数量", "en": "Zoom ≤ {zoom}: counts per grid cell"},
+    "map.density.low": {"zh": "少", "en": "few"},
+    "map.density.high": {"zh": "多", "en": "many"},
+    "lang.switch": {"zh": "English", "en": "中文"},
+}
+
+
+def t(key: str, lang: str | None = None) -> str:
+    """The message for ``key`` in ``lang`` (falling back to Chinese, then to the key itself)."""
+    entry = MESSAGES.get(key, {})
+    return entry.get(lang or DEFAULT_LANG) or entry.get(DEFAULT_LANG) or key
+
+
+def pick_lang(value: str | None) -> str:
+    """Normalise a requested language to one we have."""
+    return "en" if (value or "").lower().startswith("en") else "zh"

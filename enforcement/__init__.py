@@ -1,0 +1,1 @@
+"""The supervision domain (粤监管): regulated entities, officers, tasks and cases."""

@@ -1,0 +1,36 @@
+"""Typed settings, read from the environment once by whoever builds the app or runs the CLI.
+
+Modules never read ``os.environ`` at import time: tests build their own ``Settings`` and pass them down.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about one running Zhengtu."""
+
+    database_url: str | None = None
+    home: Path = field(default_factory=lambda: PROJECT_ROOT / ".zhengtu")
+    base_map_url: str | None = None
+    statement_timeout_ms: int = 30_000
+    pool_max: int = 8
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Build settings from ``ZHENGTU_*`` and ``DATABASE_URL`` variables."""
+        env = dict(os.environ if env is None else env)
+        home = env.get("ZHENGTU_HOME")
+        return cls(
+            database_url=env.get("DATABASE_URL") or None,
+            home=Path(home) if home else PROJECT_ROOT / ".zhengtu",
+            base_map_url=env.get("ZHENGTU_BASEMAP_URL") or None,
+            statement_timeout_ms=int(env.get("ZHENGTU_STATEMENT_TIMEOUT_MS", "30000")),
+            pool_max=int(env.get("ZHENGTU_POOL_MAX", "8")),
+        )

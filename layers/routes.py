@@ -1,0 +1,45 @@
+"""HTTP endpoints for tiles: ``/tiles/{layer}/{z}/{x}/{y}.mvt`` and TileJSON per layer."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request, url_for
+
+from layers.registry import get_layer
+from layers.tiles import MAX_ZOOM, TileAddress, etag, get_tile
+from layers.web import database
+
+MVT_TYPE = "application/vnd.mapbox-vector-tile"
+CACHE_CONTROL = "public, max-age=60"
+
+bp = Blueprint("tiles", __name__)
+
+
+@bp.get("/tiles/<layer_id>/<z>/<x>/<y>.mvt")
+def tile(layer_id: str, z: str, x: str, y: str) -> Response:
+    """One vector tile; 204 when the area is empty, 304 when the client's copy is current."""
+    layer = get_layer(layer_id)
+    address = TileAddress.parse(z, x, y)
+    with database().connection() as conn:
+        data = get_tile(conn, layer, address)
+    if not data:
+        return Response(status=204, headers={"Cache-Control": CACHE_CONTROL})
+    tag = etag(data)
+    headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL}
+    if tag in request.if_none_match:
+        return Response(status=304, headers=headers)
+    return Response(data, mimetype=MVT_TYPE, headers=headers)
+
+
+@bp.get("/tiles/<layer_id>.json")
+def tilejson(layer_id: str) -> Response:
+    """TileJSON 3.0 for one layer, so MapLibre, QGIS and others find its tiles and fields."""
+    layer = get_layer(layer_id)
+    base = url_for("tiles.tile", layer_id=layer.id, z=0, x=0, y=0, _external=True)
+    template = base.replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt")
+    return jsonify({
+        "tilejson": "3.0.0", "name": layer.title_zh, "description": layer.title_en,
+        "tiles": [template], "minzoom": layer.minzoom, "maxzoom": min(layer.maxzoom, MAX_ZOOM),
+        "bounds": [-180, -85.0511, 180, 85.0511],
+        "vector_layers": [{"id": layer.id, "fields": layer.fields,
+                           "minzoom": layer.minzoom, "maxzoom": layer.maxzoom}],
+    })
