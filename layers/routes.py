@@ -23,11 +23,9 @@ def tile(layer_id: str, z: str, x: str, y: str) -> Response:
         data = get_tile(conn, layer, address)
     if not data:
         return Response(status=204, headers={"Cache-Control": CACHE_CONTROL})
-    tag = etag(data)
-    headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL}
-    if tag in request.if_none_match:
-        return Response(status=304, headers=headers)
-    return Response(data, mimetype=MVT_TYPE, headers=headers)
+    response = Response(data, mimetype=MVT_TYPE, headers={"Cache-Control": CACHE_CONTROL})
+    response.set_etag(etag(data))
+    return response.make_conditional(request)
 
 
 @bp.get("/tiles/<layer_id>.json")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 
 import psycopg2.extensions
@@ -50,5 +51,14 @@ def get_tile(conn: psycopg2.extensions.connection, layer: Layer, tile: TileAddre
 
 
 def etag(data: bytes) -> str:
-    """A strong validator for a tile's bytes."""
-    return '"' + hashlib.blake2b(data, digest_size=16).hexdigest() + '"'
+    """A strong validator for a tile's bytes (unquoted; Flask adds the quotes)."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def tile_for(lon: float, lat: float, z: int) -> TileAddress:
+    """The XYZ tile containing a WGS 84 point at zoom ``z`` (standard slippy-map formula)."""
+    n = 2 ** z
+    lat_rad = math.radians(max(min(lat, 85.0511), -85.0511))
+    x = int((lon + 180.0) / 360.0 * n)
+    y = int((1.0 - math.asinh(math.tan(lat_rad)) / math.pi) / 2.0 * n)
+    return TileAddress(z, min(max(x, 0), n - 1), min(max(y, 0), n - 1))

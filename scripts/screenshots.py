@@ -9,24 +9,10 @@ import sys
 import time
 from pathlib import Path
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.browser import chromium  # noqa: E402
 
 SIZES = {"phone": (390, 844), "desk": (1920, 1080), "wall": (3840, 2160)}
-
-
-def browser(width: int, height: int, mobile: bool = False) -> webdriver.Chrome:
-    """Debian's Chromium, headless, with the flags this machine needs."""
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless=new", "--no-sandbox", "--disable-background-networking",
-                 "--disable-component-update", "--disable-dev-shm-usage", "--no-first-run",
-                 f"--window-size={width},{height}", "--lang=zh-CN"):
-        options.add_argument(flag)
-    if mobile:
-        options.add_experimental_option("mobileEmulation", {
-            "deviceMetrics": {"width": width, "height": height, "pixelRatio": 2}})
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
 
 def main() -> None:
@@ -35,7 +21,7 @@ def main() -> None:
     out = Path(sys.argv[2] if len(sys.argv) > 2 else "screenshots")
     out.mkdir(parents=True, exist_ok=True)
     for name, (w, h) in SIZES.items():
-        driver = browser(w, h, mobile=name == "phone")
+        driver = chromium(w, h, mobile=name == "phone")
         try:
             driver.get(url)
             for _ in range(60):

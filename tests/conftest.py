@@ -1,0 +1,97 @@
+"""Test fixtures: a fresh PostGIS database per test session, the app, and a live HTTP server.
+
+The database lives in the embedded cluster (or on ``DATABASE_URL``'s server): created, migrated,
+loaded with Guangdong's real boundaries and a small seeded demo set, and dropped at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import closing
+
+import psycopg2
+import psycopg2.extensions
+import pytest
+from psycopg2 import sql
+from werkzeug.serving import make_server
+
+from dashboard.app import create_app
+from dashboard.provision import ensure_boundaries, migrate, seed
+from geo.db import Database, connect, resolve_url
+from geo.settings import Settings
+
+TEST_ENTITIES = 4000
+TEST_SEED = 7
+
+
+def _admin(url: str) -> psycopg2.extensions.connection:
+    conn = psycopg2.connect(psycopg2.extensions.make_dsn(url, dbname="postgres"))
+    conn.autocommit = True
+    return conn
+
+
+@pytest.fixture(scope="session")
+def base_settings() -> Settings:
+    return Settings.from_env()
+
+
+@pytest.fixture(scope="session")
+def db_url(base_settings: Settings) -> Iterator[str]:
+    """URL of a brand-new database, prepared like `zhengtu demo` does, dropped afterwards."""
+    server_url = resolve_url(base_settings, start=True)
+    name = f"zhengtu_test_{os.getpid()}_{secrets.token_hex(3)}"
+    with closing(_admin(server_url)) as admin, admin.cursor() as cur:
+        cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = psycopg2.extensions.make_dsn(server_url, dbname=name)
+    try:
+        with closing(connect(url)) as conn:
+            migrate(conn)
+            ensure_boundaries(conn, "44")
+            seed(conn, TEST_ENTITIES, TEST_SEED, progress=False)
+        yield url
+    finally:
+        with closing(_admin(server_url)) as admin, admin.cursor() as cur:
+            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def conn(db_url: str) -> Iterator[psycopg2.extensions.connection]:
+    """A connection whose changes are rolled back after the test."""
+    connection = connect(db_url)
+    try:
+        yield connection
+    finally:
+        connection.rollback()
+        connection.close()
+
+
+@pytest.fixture(scope="session")
+def settings(db_url: str, base_settings: Settings) -> Settings:
+    return Settings(database_url=db_url, home=base_settings.home)
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings):
+    database = Database.from_settings(settings)
+    dash_app = create_app(settings, database)
+    yield dash_app
+    database.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.server.test_client()
+
+
+@pytest.fixture(scope="session")
+def live_url(app) -> Iterator[str]:
+    """The app served over real HTTP on a free loopback port, in a background thread."""
+    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
