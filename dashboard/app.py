@@ -9,10 +9,10 @@ from pathlib import Path
 
 import dash
 from dash import Dash, dcc, html
-from flask import Flask, Response
+from flask import Flask, Response, has_request_context, request
 
 from dashboard import api
-from dashboard.i18n import t
+from dashboard.i18n import LANG_COOKIE, pick_lang, request_lang, t
 from geo.db import Database
 from geo.errors import ZhengtuError
 from geo.settings import Settings
@@ -21,6 +21,22 @@ from layers.web import EXTENSION_KEY, error_response
 
 HERE = Path(__file__).parent
 VIEWPORT = {"name": "viewport", "content": "width=device-width, initial-scale=1, viewport-fit=cover"}
+
+
+def current_lang() -> str:
+    """The language for this request (``?lang=`` or the cookie set when it was last chosen)."""
+    if not has_request_context():
+        return "zh"
+    return request_lang(request.args.get("lang"), request.cookies.get(LANG_COOKIE))
+
+
+def _remember_lang(response: Response) -> Response:
+    """Keep an explicit ``?lang=`` choice in a cookie: Dash fetches layouts without the query."""
+    chosen = request.args.get("lang")
+    if chosen:
+        response.set_cookie(LANG_COOKIE, pick_lang(chosen), max_age=365 * 86400, samesite="Lax",
+                            httponly=True)
+    return response
 
 
 def _security_headers(response: Response) -> Response:
@@ -41,18 +57,25 @@ def create_server(settings: Settings, db: Database) -> Flask:
     server.register_blueprint(api.bp)
     server.register_error_handler(ZhengtuError, error_response)
     server.after_request(_security_headers)
+    server.after_request(_remember_lang)
     return server
 
 
 def shell() -> html.Div:
     """The frame around every page: header with navigation built from the page registry."""
-    links = [dcc.Link(page["name"], href=page["relative_path"], className="zt-nav-link")
+    lang = current_lang()
+    links = [dcc.Link(t(page.get("nav_key", ""), lang) if page.get("nav_key") else page["name"],
+                      href=page["relative_path"] + ("?lang=en" if lang == "en" else ""),
+                      className="zt-nav-link")
              for page in dash.page_registry.values()]
+    other = "zh" if lang == "en" else "en"
+    links.append(html.A(t("lang.switch", lang), href=f"?lang={other}", className="zt-nav-link",
+                        lang=other))
     return html.Div(className="zt-shell", children=[
         html.Header(className="zt-header", children=[
             html.Div(className="zt-brand", children=[
-                html.Span(t("app.title"), className="zt-brand-name"),
-                html.Span(t("app.subtitle"), className="zt-brand-sub"),
+                html.Span(t("app.title", lang), className="zt-brand-name"),
+                html.Span(t("app.subtitle", lang), className="zt-brand-sub"),
             ]),
             html.Nav(links, className="zt-nav"),
         ]),
@@ -72,4 +95,16 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         suppress_callback_exceptions=True,
     )
     app.layout = shell
+    _register_script_paths(app)
     return app
+
+
+def _register_script_paths(app: Dash) -> None:
+    """Render the index once so this process knows every script path it may serve.
+
+    Dash records the component-suite paths it will serve only while rendering the index page; with
+    several gunicorn workers, a script request landing on a worker that never rendered it got a 500.
+    """
+    response = app.server.test_client().get("/")
+    if response.status_code != 200:
+        raise RuntimeError(f"index page failed to render at start-up: {response.status_code}")

@@ -26,6 +26,14 @@ def t(key: str, lang: str | None = None) -> str:
     return entry.get(lang or DEFAULT_LANG) or entry.get(DEFAULT_LANG) or key
 
 
+LANG_COOKIE = "zt_lang"
+
+
 def pick_lang(value: str | None) -> str:
     """Normalise a requested language to one we have."""
     return "en" if (value or "").lower().startswith("en") else "zh"
+
+
+def request_lang(query_value: str | None, cookie_value: str | None) -> str:
+    """The language of a request: an explicit ``?lang=`` wins, else the remembered cookie."""
+    return pick_lang(query_value if query_value else cookie_value)

@@ -48,16 +48,16 @@ def _entity_layers(layer: Layer) -> list[dict]:
                               0, "rgba(255,243,176,0)", 0.15, DENSITY_RAMP[0],
                               0.35, DENSITY_RAMP[1], 0.55, DENSITY_RAMP[2],
                               0.75, DENSITY_RAMP[3], 0.9, DENSITY_RAMP[4], 1, DENSITY_RAMP[5]],
-            "heatmap-opacity": ["interpolate", ["linear"], ["zoom"], 8.5, 0.85, 10, 0],
+            "heatmap-opacity": ["interpolate", ["linear"], ["zoom"], 9, 0.85, 10, 0],
         },
     }, {
         "id": "entities-cells", "type": "circle", "source": layer.id, "source-layer": layer.id,
-        "filter": cells, "minzoom": 8.5,
+        "filter": cells, "minzoom": 9,
         "paint": {
             "circle-color": ["step", count, DENSITY_RAMP[1], 5, DENSITY_RAMP[2], 20,
                              DENSITY_RAMP[3], 60, DENSITY_RAMP[4], 200, DENSITY_RAMP[5]],
             "circle-radius": ["interpolate", ["linear"], ["sqrt", count], 1, 3, 5, 7, 15, 12],
-            "circle-opacity": ["interpolate", ["linear"], ["zoom"], 8.5, 0, 10, 0.85],
+            "circle-opacity": ["interpolate", ["linear"], ["zoom"], 9, 0, 10, 0.85],
             "circle-stroke-color": "#ffffff", "circle-stroke-width": 0.8,
         },
     }, {

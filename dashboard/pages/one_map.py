@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import dash
 from dash import ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
-from flask import current_app
+from flask import current_app, request
 
-from dashboard.i18n import pick_lang, t
+from dashboard.i18n import LANG_COOKIE, request_lang, t
 from geo.admin import loaded_extent
 from layers.registry import LAYERS
 from layers.style import DENSITY_RAMP, map_config
 from layers.web import database
 
-dash.register_page(__name__, path="/", name="一张图", title="一张图 · 政图", order=0)
+dash.register_page(__name__, path="/", name="一张图", title="一张图 · 政图", order=0,
+                   nav_key="nav.map")
 
 MAP_ID = "zt-map"
 CONFIG_ID = "zt-map-config"
@@ -52,7 +53,7 @@ def density_legend(lang: str, max_zoom: int) -> html.Div:
 
 def layout(lang: str | None = None, **_query: str) -> html.Div:
     """The page: a side panel (layers, legend, hint) and the map filling the rest."""
-    lang = pick_lang(lang)
+    lang = request_lang(lang, request.cookies.get(LANG_COOKIE))
     settings = current_app.config["ZHENGTU_SETTINGS"]
     with database().connection() as conn:
         bounds = loaded_extent(conn)
