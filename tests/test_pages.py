@@ -46,3 +46,13 @@ def test_security_headers(client):
     response = client.get("/api/locate?lon=113.32&lat=23.13")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Content-Type"].startswith("application/json")
+
+
+def test_language_choice_is_remembered_for_the_layout(live_url):
+    session = requests.Session()
+    assert "政图" in json.dumps(session.get(live_url + "/_dash-layout", timeout=10).json(),
+                              ensure_ascii=False)
+    session.get(live_url + "/?lang=en", timeout=10)
+    assert session.cookies.get("zt_lang") == "en"
+    layout = json.dumps(session.get(live_url + "/_dash-layout", timeout=10).json(), ensure_ascii=False)
+    assert "Zhengtu" in layout and "One government map" in layout
