@@ -11,13 +11,15 @@ import dash
 from dash import Dash, dcc, html
 from flask import Flask, Response, has_request_context, request
 
-from dashboard import api
+from accounts.roles import STAFF_ROLES, Principal
+from dashboard import api, auth, login
 from dashboard.i18n import LANG_COOKIE, pick_lang, request_lang, t
+from dashboard.login import role_label
 from geo.db import Database
 from geo.errors import ZhengtuError
 from geo.settings import Settings
 from layers import routes as tile_routes
-from layers.web import EXTENSION_KEY, error_response
+from layers.web import EXTENSION_KEY, error_response, principal
 
 HERE = Path(__file__).parent
 VIEWPORT = {"name": "viewport", "content": "width=device-width, initial-scale=1, viewport-fit=cover"}
@@ -48,14 +50,17 @@ def _security_headers(response: Response) -> Response:
 
 def create_server(settings: Settings, db: Database) -> Flask:
     """The Flask server with the JSON/tile endpoints and one error mapping for all of them."""
-    server = Flask("zhengtu")
+    server = Flask("zhengtu", static_folder=None)
     server.config["ZHENGTU_SETTINGS"] = settings
     server.config["JSON_AS_ASCII"] = False
     server.json.ensure_ascii = False  # type: ignore[attr-defined]
     server.extensions[EXTENSION_KEY] = db
     server.register_blueprint(tile_routes.bp)
     server.register_blueprint(api.bp)
+    server.register_blueprint(login.bp)
     server.register_error_handler(ZhengtuError, error_response)
+    server.before_request(auth.before_request)
+    server.after_request(auth.after_request)
     server.after_request(_security_headers)
     server.after_request(_remember_lang)
     return server
@@ -64,13 +69,14 @@ def create_server(settings: Settings, db: Database) -> Flask:
 def shell() -> html.Div:
     """The frame around every page: header with navigation built from the page registry."""
     lang = current_lang()
-    links = [dcc.Link(t(page.get("nav_key", ""), lang) if page.get("nav_key") else page["name"],
-                      href=page["relative_path"] + ("?lang=en" if lang == "en" else ""),
-                      className="zt-nav-link")
-             for page in dash.page_registry.values()]
+    who = principal()
+    links = [dcc.Link(t(page["nav_key"], lang), href=page["relative_path"], className="zt-nav-link")
+             for page in dash.page_registry.values()
+             if page.get("nav_key") and who.may(tuple(page.get("roles", STAFF_ROLES)))]
     other = "zh" if lang == "en" else "en"
     links.append(html.A(t("lang.switch", lang), href=f"?lang={other}", className="zt-nav-link",
                         lang=other))
+    links.append(user_box(who, lang))
     return html.Div(className="zt-shell", children=[
         html.Header(className="zt-header", children=[
             html.Div(className="zt-brand", children=[
@@ -80,6 +86,21 @@ def shell() -> html.Div:
             html.Nav(links, className="zt-nav"),
         ]),
         html.Main(dash.page_container, className="zt-main"),
+    ])
+
+
+def user_box(who: Principal, lang: str) -> html.Div:
+    """The signed-in user with a logout form, or a sign-in link."""
+    if not who.is_authenticated:
+        return html.Div(html.A(t("nav.login", lang), href="/login", className="zt-nav-link"),
+                        className="zt-user")
+    return html.Div(className="zt-user", children=[
+        html.Span(f"{who.display_name} · {role_label(who.role, lang)} · {who.region}",
+                  id="zt-user-name"),
+        html.Form(action="/logout", method="POST", children=[
+            dcc.Input(type="hidden", name="csrf_token", value=who.csrf_token or ""),
+            html.Button(t("nav.logout", lang), type="submit", id="zt-logout"),
+        ]),
     ])
 
 
@@ -105,6 +126,5 @@ def _register_script_paths(app: Dash) -> None:
     Dash records the component-suite paths it will serve only while rendering the index page; with
     several gunicorn workers, a script request landing on a worker that never rendered it got a 500.
     """
-    response = app.server.test_client().get("/")
-    if response.status_code != 200:
-        raise RuntimeError(f"index page failed to render at start-up: {response.status_code}")
+    with app.server.test_request_context("/"):
+        app.index()

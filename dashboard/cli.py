@@ -7,11 +7,13 @@ when something is missing (e.g. PostGIS not installed), instead of a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable
 from contextlib import closing
 
+from accounts.roles import STAFF_ROLES
 from geo.cluster import EmbeddedCluster
 from geo.db import connect, resolve_url
 from geo.errors import ZhengtuError
@@ -87,7 +89,14 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from dashboard.accounts_demo import ensure_demo_accounts
+
     _seed(args, settings)
+    with closing(connect(_url(settings))) as conn:
+        accounts = ensure_demo_accounts(conn, settings.home)
+    print("演示账户 demo accounts (密码仅保存在 .zhengtu/demo-accounts.json):")
+    for a in accounts:
+        print(f"  {a['username']:<18} {a['role']:<15} 辖区 {a['region']:<7} 密码 {a['password']}")
     if args.no_serve:
         return 0
     return _serve(args, settings)
@@ -98,6 +107,32 @@ def _tiles(args: argparse.Namespace, settings: Settings) -> int:
 
     with closing(connect(_url(settings))) as conn:
         print(f"聚合网格 entity_cells rows: {rebuild_entity_cells(conn)}")
+    return 0
+
+
+def _user(args: argparse.Namespace, settings: Settings) -> int:
+    from accounts import audit, users
+    from accounts.passwords import generate_password
+
+    actor = f"cli:{os.environ.get('USER') or os.getuid()}"
+    with closing(connect(_url(settings))) as conn, conn:
+        if args.action == "add":
+            supplied = "" if sys.stdin.isatty() else sys.stdin.readline().strip()
+            password = supplied or generate_password()
+            uid = users.add_user(conn, args.name, args.role, args.region, password, args.display_name)
+            audit.record(conn, actor, "user_added", object_type="users", object_id=uid,
+                         detail={"username": args.name, "role": args.role, "region": args.region})
+            print(f"已创建用户 created {args.name} ({args.role}, {args.region})")
+            if not supplied:
+                print(f"初始密码（仅显示一次）initial password, shown once: {password}")
+        elif args.action == "disable":
+            users.disable_user(conn, args.name)
+            audit.record(conn, actor, "user_disabled", object_type="users", detail={"username": args.name})
+            print(f"已停用 disabled {args.name}")
+        else:
+            token = users.issue_token(conn, args.name)
+            audit.record(conn, actor, "token_issued", object_type="users", detail={"username": args.name})
+            print(token)
     return 0
 
 
@@ -125,6 +160,16 @@ def _parser() -> argparse.ArgumentParser:
     srv = sub.add_parser("serve", help="启动网页服务 / serve a prepared database")
     _serve_args(srv)
     srv.set_defaults(func=_serve)
+    user = sub.add_parser("user", help="账户 / accounts")
+    user_sub = user.add_subparsers(dest="action", required=True)
+    add = user_sub.add_parser("add", help="新建账户；密码从标准输入读取，否则自动生成并显示一次")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=list(STAFF_ROLES))
+    add.add_argument("--region", required=True, help="辖区代码前缀，如 44、4401、440106")
+    add.add_argument("--display-name")
+    user_sub.add_parser("disable", help="停用账户").add_argument("name")
+    user_sub.add_parser("token", help="签发 API 令牌（打印一次）").add_argument("name")
+    user.set_defaults(func=_user)
     tiles = sub.add_parser("tiles", help="重建聚合瓦片网格 / rebuild the tile pyramid")
     tiles.add_argument("action", choices=["rebuild"])
     tiles.set_defaults(func=_tiles)
@@ -145,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
         return handler(args, Settings.from_env())
     except ZhengtuError as exc:
         print(f"错误 error: {exc.message}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # AccountError and validation of names, roles, regions
+        print(f"错误 error: {exc}", file=sys.stderr)
         return 2
 
 

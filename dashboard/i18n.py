@@ -16,6 +16,16 @@ MESSAGES: dict[str, dict[str, str]] = {
     "map.density": {"zh": "缩放级别 ≤ {zoom}：按网格聚合的数量", "en": "Zoom ≤ {zoom}: counts per grid cell"},
     "map.density.low": {"zh": "少", "en": "few"},
     "map.density.high": {"zh": "多", "en": "many"},
+    "login.title": {"zh": "登录", "en": "Sign in"},
+    "login.username": {"zh": "用户名", "en": "User name"},
+    "login.password": {"zh": "密码", "en": "Password"},
+    "login.submit": {"zh": "登录", "en": "Sign in"},
+    "nav.login": {"zh": "登录", "en": "Sign in"},
+    "nav.logout": {"zh": "退出", "en": "Sign out"},
+    "nav.audit": {"zh": "审计日志", "en": "Audit log"},
+    "forbidden": {"zh": "您的角色无权访问此页面。", "en": "Your role may not open this page."},
+    "login.required": {"zh": "请先登录。", "en": "Please sign in."},
+    "entity.title": {"zh": "监管对象", "en": "Regulated entity"},
     "lang.switch": {"zh": "English", "en": "中文"},
 }
 

@@ -18,7 +18,7 @@ from geo.migrate import apply_migrations
 from layers.cells import rebuild_entity_cells
 
 ROOT = Path(__file__).resolve().parents[1]
-MIGRATION_DIRS = [ROOT / "geo/migrations", ROOT / "enforcement/migrations",
+MIGRATION_DIRS = [ROOT / "geo/migrations", ROOT / "accounts/migrations", ROOT / "enforcement/migrations",
                   ROOT / "cityops/migrations", ROOT / "layers/migrations"]
 DEFAULT_PROVINCE = "44"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 from collections.abc import Iterable
 
 import numpy as np
@@ -35,6 +36,10 @@ TODAY = dt.date(2026, 11, 25)
 ENTITY_COLUMNS = ["uscc", "name", "category", "risk_class", "licence_no", "licence_valid_until",
                   "legal_rep_name", "legal_rep_id", "contact_phone", "address", "district_adcode",
                   "registered_on", "geom"]
+AUDIT_BULK = """
+INSERT INTO audit_log (username, action, object_type, detail)
+VALUES (%s, 'bulk_load', 'entities', %s::jsonb)
+"""
 TRUNCATE = ("TRUNCATE city_events, cases, inspection_tasks, officers, entities "
             "RESTART IDENTITY CASCADE")
 
@@ -134,6 +139,7 @@ def work_frames(cur: psycopg2.extensions.cursor, rng: np.random.Generator, total
     n = len(tasks)
     tasks_df = pd.DataFrame({
         "entity_id": tasks["id"],
+        "district_adcode": tasks["district"],
         "kind": rng.choice(["random", "complaint", "campaign", "routine"], n, p=[.5, .2, .15, .15]),
         "status": rng.choice(["open", "in_progress", "done"], n, p=[.5, .2, .3]),
         "due_date": _days(rng, TODAY, -10, 30, n),
@@ -181,10 +187,12 @@ def generate_demo(conn: psycopg2.extensions.connection, *, entities: int, seed: 
     sizes = {"tasks": max(20, entities // 2000), "cases": max(10, entities // 5000),
              "events": max(50, entities // 500)}
     with conn, conn.cursor() as cur:
+        cur.execute("SELECT set_config('zhengtu.bulk', 'on', true)")  # one audit row, not 200,000
         cur.execute(TRUNCATE)
         loaded = seed_entities(cur, rng, districts, int(entities), progress)
         copy_frame(cur, "officers", officer_frame(rng, districts, 10))
         for table, frame in work_frames(cur, rng, loaded, sizes).items():
             copy_frame(cur, table, frame)
         set_meta(conn, "demo", wanted)
+        cur.execute(AUDIT_BULK, ("cli:demo", json.dumps({**wanted, **sizes})))
     return {**wanted, **sizes, "officers": 10 * len(districts), "skipped": False}

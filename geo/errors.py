@@ -30,3 +30,15 @@ class SetupError(ZhengtuError):
     """The machine lacks something the product needs; the message names the fix."""
 
     status = 503
+
+
+class Unauthorized(ZhengtuError):
+    """No valid login or token where one is required."""
+
+    status = 401
+
+
+class Forbidden(ZhengtuError):
+    """Logged in, but the role (or a CSRF check) does not allow this."""
+
+    status = 403

@@ -17,10 +17,14 @@ class Settings:
     """Everything configurable about one running Zhengtu."""
 
     database_url: str | None = None
+    app_database_url: str | None = None  # the web app's own login (zhengtu_app); optional
     home: Path = field(default_factory=lambda: PROJECT_ROOT / ".zhengtu")
     base_map_url: str | None = None
     statement_timeout_ms: int = 30_000
     pool_max: int = 8
+    secure_cookies: bool = False  # set ZHENGTU_SECURE_COOKIES=1 behind HTTPS
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -29,8 +33,12 @@ class Settings:
         home = env.get("ZHENGTU_HOME")
         return cls(
             database_url=env.get("DATABASE_URL") or None,
+            app_database_url=env.get("ZHENGTU_APP_DATABASE_URL") or None,
             home=Path(home) if home else PROJECT_ROOT / ".zhengtu",
             base_map_url=env.get("ZHENGTU_BASEMAP_URL") or None,
             statement_timeout_ms=int(env.get("ZHENGTU_STATEMENT_TIMEOUT_MS", "30000")),
             pool_max=int(env.get("ZHENGTU_POOL_MAX", "8")),
+            secure_cookies=env.get("ZHENGTU_SECURE_COOKIES", "") in ("1", "true", "yes"),
+            session_idle_minutes=int(env.get("ZHENGTU_SESSION_IDLE_MINUTES", "30")),
+            session_max_hours=int(env.get("ZHENGTU_SESSION_MAX_HOURS", "12")),
         )

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from accounts.roles import PUBLIC, STAFF_ROLES
 from geo.errors import BadRequest
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -45,6 +46,7 @@ class Layer:
     maxzoom: int = 22
     visible: bool = True
     field_labels: dict[str, str] = field(default_factory=dict)
+    roles: tuple[str, ...] = STAFF_ROLES  # who may draw it; PUBLIC for everyone
 
     def sql_for_zoom(self, z: int) -> str:
         """The tile query for zoom ``z``: aggregated at low zoom when the layer declares it."""
@@ -83,6 +85,7 @@ LAYERS: dict[str, Layer] = {layer.id: layer for layer in (
         fields={"adcode": "string", "name": "string", "level": "string", "parent_adcode": "string"},
         popup_fields=("name", "adcode", "level"), style_field="level", legend=ADMIN_LEGEND,
         field_labels={"name": "名称", "adcode": "行政区划代码", "level": "级别"},
+        roles=(PUBLIC,),
     ),
     Layer(
         id="entities", title_zh="监管对象", title_en="Regulated entities", geometry="point",

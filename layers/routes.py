@@ -4,34 +4,46 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from layers.registry import get_layer
+from accounts.roles import ALL_ROLES, PUBLIC
+from layers.registry import Layer, get_layer
 from layers.tiles import MAX_ZOOM, TileAddress, etag, get_tile
-from layers.web import database
+from layers.web import request_connection, require_role, requires
 
 MVT_TYPE = "application/vnd.mapbox-vector-tile"
-CACHE_CONTROL = "public, max-age=60"
+
+
+def _cache_control(layer: Layer) -> str:
+    """Public layers may be cached by proxies; jurisdiction-bound ones only by the caller."""
+    return "public, max-age=60" if PUBLIC in layer.roles else "private, max-age=60"
 
 bp = Blueprint("tiles", __name__)
 
 
 @bp.get("/tiles/<layer_id>/<z>/<x>/<y>.mvt")
+@requires(*ALL_ROLES)  # each layer declares its own roles, checked below
 def tile(layer_id: str, z: str, x: str, y: str) -> Response:
-    """One vector tile; 204 when the area is empty, 304 when the client's copy is current."""
+    """One vector tile; 204 when the area is empty, 304 when the client's copy is current.
+
+    Rows come through the caller's row-level security, so a tile never shows another region.
+    """
     layer = get_layer(layer_id)
+    require_role(layer.roles)
     address = TileAddress.parse(z, x, y)
-    with database().connection() as conn:
+    with request_connection() as conn:
         data = get_tile(conn, layer, address)
     if not data:
-        return Response(status=204, headers={"Cache-Control": CACHE_CONTROL})
-    response = Response(data, mimetype=MVT_TYPE, headers={"Cache-Control": CACHE_CONTROL})
+        return Response(status=204, headers={"Cache-Control": _cache_control(layer)})
+    response = Response(data, mimetype=MVT_TYPE, headers={"Cache-Control": _cache_control(layer)})
     response.set_etag(etag(data))
     return response.make_conditional(request)
 
 
 @bp.get("/tiles/<layer_id>.json")
+@requires(*ALL_ROLES)
 def tilejson(layer_id: str) -> Response:
     """TileJSON 3.0 for one layer, so MapLibre, QGIS and others find its tiles and fields."""
     layer = get_layer(layer_id)
+    require_role(layer.roles)
     base = url_for("tiles.tile", layer_id=layer.id, z=0, x=0, y=0, _external=True)
     template = base.replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt")
     return jsonify({

@@ -75,8 +75,12 @@ BUILDERS = {"admin_areas": _admin_layers, "entities": _entity_layers}
 
 
 def map_config(base_map_url: str | None, lang: str = "zh",
-               bounds: tuple[float, float, float, float] | None = None) -> dict:
-    """Everything the browser needs to draw the one map: sources, style layers, popups."""
+               bounds: tuple[float, float, float, float] | None = None,
+               layer_ids: list[str] | None = None) -> dict:
+    """Everything the browser needs to draw the one map: sources, style layers, popups.
+
+    ``layer_ids`` limits the map to the layers the caller may see (default: all).
+    """
     sources: dict[str, dict] = {}
     style_layers: list[dict] = [{"id": "background", "type": "background",
                                  "paint": {"background-color": "#f4f1ea"}}]
@@ -85,7 +89,7 @@ def map_config(base_map_url: str | None, lang: str = "zh",
         style_layers.append({"id": "basemap", "type": "raster", "source": "basemap"})
     groups: dict[str, list[str]] = {}
     popups: dict[str, dict] = {}
-    for layer in LAYERS.values():
+    for layer in (LAYERS[i] for i in (layer_ids or list(LAYERS))):
         sources[layer.id] = {"type": "vector", "tiles": [f"/tiles/{layer.id}/{{z}}/{{x}}/{{y}}.mvt"],
                              "minzoom": layer.minzoom, "maxzoom": 16}
         built = BUILDERS[layer.id](layer)

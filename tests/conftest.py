@@ -18,6 +18,7 @@ import pytest
 from psycopg2 import sql
 from werkzeug.serving import make_server
 
+from accounts.users import add_user, issue_token
 from dashboard.app import create_app
 from dashboard.provision import ensure_boundaries, migrate, seed
 from geo.db import Database, connect, resolve_url
@@ -25,6 +26,14 @@ from geo.settings import Settings
 
 TEST_ENTITIES = 4000
 TEST_SEED = 7
+PASSWORD = "correct horse battery"  # test-only accounts in a throwaway database
+ACCOUNTS = [  # one per role, plus a second inspector in another district
+    ("insp_tianhe", "inspector", "440106"), ("insp_yuexiu", "inspector", "440104"),
+    ("reviewer_gz", "legal_reviewer", "4401"), ("operator_gz", "operator", "4401"),
+    ("manager_sz", "manager", "4403"), ("admin_gd", "admin", "44"),
+]
+BY_ROLE = {"inspector": "insp_tianhe", "legal_reviewer": "reviewer_gz", "operator": "operator_gz",
+           "manager": "manager_sz", "admin": "admin_gd"}
 
 
 def _admin(url: str) -> psycopg2.extensions.connection:
@@ -51,6 +60,9 @@ def db_url(base_settings: Settings) -> Iterator[str]:
             migrate(conn)
             ensure_boundaries(conn, "44")
             seed(conn, TEST_ENTITIES, TEST_SEED, progress=False)
+            with conn:
+                for username, role, region in ACCOUNTS:
+                    add_user(conn, username, role, region, PASSWORD)
         yield url
     finally:
         with closing(_admin(server_url)) as admin, admin.cursor() as cur:
@@ -84,6 +96,26 @@ def app(settings: Settings):
 @pytest.fixture
 def client(app):
     return app.server.test_client()
+
+
+@pytest.fixture(scope="session")
+def tokens(db_url) -> dict[str, str]:
+    """An API token per test account, keyed by user name."""
+    with closing(connect(db_url)) as conn, conn:
+        return {name: issue_token(conn, name) for name, _, _ in ACCOUNTS}
+
+
+def bearer(tokens: dict[str, str], username: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {tokens[username]}"}
+
+
+def login(client, username: str, password: str = PASSWORD):
+    """Log a Flask test client in through the real form (CSRF double-submit included)."""
+    client.get("/login")
+    csrf = client.get_cookie("_csrf_token").value
+    response = client.post("/login", data={"username": username, "password": password,
+                                           "csrf_token": csrf, "next": "/"})
+    return response
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,14 @@ from layers.tiles import tile_for
 MVT = "application/vnd.mapbox-vector-tile"
 
 
+@pytest.fixture
+def client(app, tokens):
+    """A test client that calls as the province-wide administrator (sees every district)."""
+    c = app.server.test_client()
+    c.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {tokens['admin_gd']}"
+    return c
+
+
 def decode(response) -> dict:
     assert response.status_code == 200, response.data
     assert response.mimetype == MVT
@@ -94,6 +102,8 @@ def test_etag_and_conditional_get(client):
     first = client.get("/tiles/admin_areas/6/52/27.mvt")
     assert first.status_code == 200
     assert first.headers["Cache-Control"].startswith("public")
+    entities = client.get("/tiles/entities/6/52/27.mvt")
+    assert entities.headers["Cache-Control"].startswith("private")  # depends on who asks
     tag = first.headers["ETag"]
     again = client.get("/tiles/admin_areas/6/52/27.mvt", headers={"If-None-Match": tag})
     assert again.status_code == 304

@@ -10,14 +10,15 @@ import dash
 from dash import ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
 from flask import current_app, request
 
+from accounts.roles import PUBLIC
 from dashboard.i18n import LANG_COOKIE, request_lang, t
 from geo.admin import loaded_extent
-from layers.registry import LAYERS
+from layers.registry import LAYERS, Layer
 from layers.style import DENSITY_RAMP, map_config
-from layers.web import database
+from layers.web import principal, request_connection
 
 dash.register_page(__name__, path="/", name="一张图", title="一张图 · 政图", order=0,
-                   nav_key="nav.map")
+                   nav_key="nav.map", roles=(PUBLIC,))
 
 MAP_ID = "zt-map"
 CONFIG_ID = "zt-map-config"
@@ -25,10 +26,16 @@ TOGGLE_ID = "zt-layer-toggle"
 STATUS_ID = "zt-map-status"
 
 
-def legend(lang: str) -> html.Div:
-    """Legend swatches for every registered layer, from the registry's declarations."""
+def visible_layers() -> list[Layer]:
+    """The registered layers the caller's role may draw (the public sees boundaries only)."""
+    who = principal()
+    return [layer for layer in LAYERS.values() if who.may(layer.roles)]
+
+
+def legend(lang: str, layers: list[Layer]) -> html.Div:
+    """Legend swatches for the given layers, from the registry's declarations."""
     blocks = []
-    for layer in LAYERS.values():
+    for layer in layers:
         items = [html.Li([html.Span(className=f"zt-swatch zt-swatch-{layer.geometry}",
                                     style={"backgroundColor": e.color, "borderColor": e.color}),
                           e.label_zh if lang == "zh" else e.label_en]) for e in layer.legend]
@@ -55,18 +62,20 @@ def layout(lang: str | None = None, **_query: str) -> html.Div:
     """The page: a side panel (layers, legend, hint) and the map filling the rest."""
     lang = request_lang(lang, request.cookies.get(LANG_COOKIE))
     settings = current_app.config["ZHENGTU_SETTINGS"]
-    with database().connection() as conn:
+    with request_connection() as conn:
         bounds = loaded_extent(conn)
+    layers = visible_layers()
     options = [{"label": layer.title_zh if lang == "zh" else layer.title_en, "value": layer.id}
-               for layer in LAYERS.values()]
+               for layer in layers]
     return html.Div(className="zt-map-page", children=[
-        dcc.Store(id=CONFIG_ID, data=map_config(settings.base_map_url, lang, bounds)),
+        dcc.Store(id=CONFIG_ID, data=map_config(settings.base_map_url, lang, bounds,
+                                                     [layer.id for layer in layers])),
         html.Aside(className="zt-panel", children=[
             html.H3(t("map.layers", lang)),
             dcc.Checklist(id=TOGGLE_ID, options=options, className="zt-layer-toggle",
-                          value=[layer.id for layer in LAYERS.values() if layer.visible]),
+                          value=[layer.id for layer in layers if layer.visible]),
             html.Details(open=True, className="zt-legend-details", children=[
-                html.Summary(t("map.legend", lang)), legend(lang)]),
+                html.Summary(t("map.legend", lang)), legend(lang, layers)]),
             html.P(t("map.hint", lang), className="zt-hint"),
             html.Div(t("map.loading", lang), id=STATUS_ID, className="zt-map-status"),
         ]),
