@@ -19,7 +19,7 @@ INSERT INTO audit_log (username, role, region, action, object_type, object_id, d
 VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s)
 """
 SEARCH = """
-SELECT id, at, username, role, region, action, object_type, object_id, detail, host(ip)
+SELECT id, at, username, role, region, action, object_type, object_id, detail, host(ip) AS ip
 FROM audit_log
 WHERE (%(username)s IS NULL OR username = %(username)s)
   AND (%(action)s IS NULL OR action = %(action)s)

@@ -29,11 +29,11 @@ TEST_SEED = 7
 PASSWORD = "correct horse battery"  # test-only accounts in a throwaway database
 ACCOUNTS = [  # one per role, plus a second inspector in another district
     ("insp_tianhe", "inspector", "440106"), ("insp_yuexiu", "inspector", "440104"),
-    ("reviewer_gz", "legal_reviewer", "4401"), ("operator_gz", "operator", "4401"),
-    ("manager_sz", "manager", "4403"), ("admin_gd", "admin", "44"),
+    ("t_reviewer_gz", "legal_reviewer", "4401"), ("t_operator_gz", "operator", "4401"),
+    ("manager_sz", "manager", "4403"), ("t_admin_gd", "admin", "44"),
 ]
-BY_ROLE = {"inspector": "insp_tianhe", "legal_reviewer": "reviewer_gz", "operator": "operator_gz",
-           "manager": "manager_sz", "admin": "admin_gd"}
+BY_ROLE = {"inspector": "insp_tianhe", "legal_reviewer": "t_reviewer_gz", "operator": "t_operator_gz",
+           "manager": "manager_sz", "admin": "t_admin_gd"}
 
 
 def _admin(url: str) -> psycopg2.extensions.connection:

@@ -76,7 +76,7 @@ def idle(driver) -> None:
 
 
 def test_map_draws_boundaries_and_entities_from_tiles(live_url, driver):
-    sign_in(driver, live_url, "admin_gd")
+    sign_in(driver, live_url, "t_admin_gd")
     driver.get(live_url + "/")
     wait_for_map(driver)
     idle(driver)
@@ -110,7 +110,7 @@ def test_public_map_shows_boundaries_but_no_entities(live_url, driver):
 
 
 def test_layer_switcher_hides_entities(live_url, driver):
-    sign_in(driver, live_url, "admin_gd")
+    sign_in(driver, live_url, "t_admin_gd")
     driver.get(live_url + "/")
     wait_for_map(driver)
     toggle = driver.find_elements(By.CSS_SELECTOR, ".zt-layer-toggle input")[1]
@@ -162,10 +162,10 @@ def test_inspector_of_another_district_does_not_get_the_entity(live_url, driver,
 
 
 def test_login_logout_round_trip(live_url, driver):
-    sign_in(driver, live_url, "reviewer_gz")
+    sign_in(driver, live_url, "t_reviewer_gz")
     driver.get(live_url + "/")
     wait_for_map(driver)
-    assert "reviewer_gz" in driver.find_element(By.ID, "zt-user-name").text
+    assert "t_reviewer_gz" in driver.find_element(By.ID, "zt-user-name").text
     driver.find_element(By.ID, "zt-logout").click()
     time.sleep(0.5)
     assert driver.current_url.endswith("/login")

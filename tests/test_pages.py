@@ -27,7 +27,7 @@ def test_every_script_and_stylesheet_is_local_and_served(live_url):
 
 
 def test_page_layout_carries_the_tile_layers(client, tokens):
-    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {tokens['admin_gd']}"
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {tokens['t_admin_gd']}"
     response = client.post("/_dash-update-component", json={
         "output": ".._pages_content.children..._pages_store.data..",
         "outputs": [{"id": "_pages_content", "property": "children"},

@@ -14,7 +14,7 @@ MVT = "application/vnd.mapbox-vector-tile"
 def client(app, tokens):
     """A test client that calls as the province-wide administrator (sees every district)."""
     c = app.server.test_client()
-    c.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {tokens['admin_gd']}"
+    c.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {tokens['t_admin_gd']}"
     return c
 
 

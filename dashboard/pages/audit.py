@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import dash
-from dash import Input, Output, State, callback, dash_table, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 from flask import request
 
 from accounts.audit import ACTIONS, AuditQuery, search
@@ -38,9 +39,7 @@ def layout(lang: str | None = None, **_query: str) -> html.Div:
             html.Label(["日期", dcc.DatePickerRange(id="zt-audit-dates", display_format="YYYY-MM-DD")]),
             html.Button("查询", id="zt-audit-search", className="zt-button", style={"width": "6rem"}),
         ]),
-        dash_table.DataTable(id=TABLE_ID, columns=[{"id": k, "name": v} for k, v in COLUMNS],
-                             page_size=25, style_cell={"textAlign": "left", "whiteSpace": "normal"},
-                             style_table={"overflowX": "auto"}),
+        html.Div(id=TABLE_ID, className="zt-table-wrap"),
     ])
 
 
@@ -48,12 +47,21 @@ def _date(value: str | None) -> date | None:
     return date.fromisoformat(value[:10]) if value else None
 
 
-@callback(Output(TABLE_ID, "data"), Input("zt-audit-search", "n_clicks"),
+def results_table(rows: list[dict]) -> html.Table | html.P:
+    """Audit rows as a plain table (text only: values are never rendered as HTML)."""
+    if not rows:
+        return html.P("没有符合条件的记录 / no matching records", className="zt-hint")
+    head = html.Thead(html.Tr([html.Th(label) for _, label in COLUMNS]))
+    body = html.Tbody([html.Tr([html.Td(row[key]) for key, _ in COLUMNS]) for row in rows])
+    return html.Table([head, body], className="zt-table")
+
+
+@callback(Output(TABLE_ID, "children"), Input("zt-audit-search", "n_clicks"),
           State("zt-audit-user", "value"), State("zt-audit-action", "value"),
           State("zt-audit-object", "value"), State("zt-audit-dates", "start_date"),
           State("zt-audit-dates", "end_date"))
 def run_search(_clicks: int | None, user: str | None, action: str | None, object_type: str | None,
-               since: str | None, until: str | None) -> list[dict]:
+               since: str | None, until: str | None) -> html.Table | html.P:
     """Search the audit log (row-level security limits it to admins of the region)."""
     query = AuditQuery(username=user or None, action=action or None,
                        object_type=object_type or None, since=_date(since), until=_date(until))
@@ -61,8 +69,8 @@ def run_search(_clicks: int | None, user: str | None, action: str | None, object
         rows = search(conn, query)
     for row in rows:
         row["at"] = row["at"].strftime("%Y-%m-%d %H:%M:%S")
-        row["detail"] = str(row["detail"])[:300]
-    return rows
+        row["detail"] = json.dumps(row["detail"], ensure_ascii=False)[:300]
+    return results_table([{k: ("" if v is None else str(v)) for k, v in r.items()} for r in rows])
 
 
-declare_callback(f"{TABLE_ID}.data", ADMIN)
+declare_callback(f"{TABLE_ID}.children", ADMIN)

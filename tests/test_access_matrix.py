@@ -1,0 +1,120 @@
+"""The role matrix: every route, page and server-side callback, walked as every role.
+
+The expected table below is the specification; ``test_matrix_covers_every_route_and_callback``
+fails when an endpoint or callback is added without adding it here.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import BY_ROLE
+from tests.helpers import audit_search_request, case_in, entity_in, pages_request
+
+ROLES = ["public", "inspector", "legal_reviewer", "operator", "manager", "admin"]
+OK, LOGIN, DENY, REDIRECT, NOTFOUND = 200, 401, 403, 302, 404
+
+
+def expect(public, inspector, reviewer, operator, manager, admin) -> dict[str, int]:
+    return dict(zip(ROLES, (public, inspector, reviewer, operator, manager, admin), strict=True))
+
+
+ALL_OK = expect(OK, OK, OK, OK, OK, OK)
+STAFF_OK = expect(LOGIN, OK, OK, OK, OK, OK)
+# (endpoint, method, path-builder, body-builder, expected status by role)
+# The entity and case are in 天河区 440106; the manager account's region is 深圳 4403, so for
+# the manager they do not exist (404): jurisdiction, not role, decides there.
+MATRIX = [
+    ("login.login_form", "GET", lambda ids: "/login", None, ALL_OK),
+    ("api.locate_point", "GET", lambda ids: "/api/locate?lon=113.319&lat=23.135", None, ALL_OK),
+    ("tiles.tile", "GET", lambda ids: "/tiles/admin_areas/6/52/27.mvt", None, ALL_OK),
+    ("tiles.tile", "GET", lambda ids: "/tiles/entities/6/52/27.mvt", None, STAFF_OK),
+    ("tiles.tilejson", "GET", lambda ids: "/tiles/admin_areas.json", None, ALL_OK),
+    ("tiles.tilejson", "GET", lambda ids: "/tiles/entities.json", None, STAFF_OK),
+    ("api.entity", "GET", lambda ids: f"/api/entities/{ids['entity']}", None,
+     expect(LOGIN, OK, OK, OK, NOTFOUND, OK)),
+    ("api.case", "GET", lambda ids: f"/api/cases/{ids['case']}", None,
+     expect(LOGIN, OK, OK, OK, NOTFOUND, OK)),
+    ("/", "GET", lambda ids: "/", None, ALL_OK),
+    ("/<path:path>", "GET", lambda ids: "/admin/audit", None, expect(REDIRECT, OK, OK, OK, OK, OK)),
+    ("/<path:path>", "GET", lambda ids: f"/entity/{ids['entity']}", None,
+     expect(REDIRECT, OK, OK, OK, OK, OK)),
+    ("/_dash-layout", "GET", lambda ids: "/_dash-layout", None, ALL_OK),
+    ("/_dash-dependencies", "GET", lambda ids: "/_dash-dependencies", None, ALL_OK),
+    ("/_favicon.ico", "GET", lambda ids: "/_favicon.ico", None, ALL_OK),
+    ("_dash_assets.static", "GET", lambda ids: "/assets/style.css", None, ALL_OK),
+    ("/_dash-update-component", "POST", lambda ids: "/_dash-update-component",
+     lambda ids: pages_request("/"), ALL_OK),
+    ("/_dash-update-component", "POST", lambda ids: "/_dash-update-component",
+     lambda ids: audit_search_request(), expect(LOGIN, DENY, DENY, DENY, DENY, OK)),
+    ("login.logout", "POST", lambda ids: "/logout", None, expect(303, 303, 303, 303, 303, 303)),
+]
+# endpoints that exist but are not worth a request here, with the reason
+NOT_WALKED = {
+    "login.login_submit": "POST /login is exercised in test_accounts (credentials, CSRF, lockout)",
+    "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>":
+        "every script URL of the index page is fetched in test_pages",
+    "/_reload-hash": "development hot-reload only; declared public, returns a hash",
+}
+CALLBACKS = {".._pages_content.children..._pages_store.data..", "zt-audit-table.children"}
+
+
+@pytest.fixture(scope="module")
+def ids(db_url):
+    return {"entity": entity_in(db_url, "440106"), "case": case_in(db_url, "440106")}
+
+
+def call(client, tokens, role, method, path, body):
+    headers = {} if role == "public" else {"Authorization": f"Bearer {tokens[BY_ROLE[role]]}"}
+    if method == "GET":
+        return client.get(path, headers=headers)
+    if body is None:
+        return client.post(path, headers=headers)
+    return client.post(path, headers=headers, json=body)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_matrix(app, tokens, ids, role):
+    client = app.server.test_client()
+    failures = []
+    for endpoint, method, path_of, body_of, expected in MATRIX:
+        path = path_of(ids)
+        response = call(client, tokens, role, method, path, body_of(ids) if body_of else None)
+        if response.status_code != expected[role]:
+            failures.append(f"{method} {path} ({endpoint}): {response.status_code} != {expected[role]}")
+    assert failures == []
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_pages_render_only_for_their_roles(app, tokens, ids, role):
+    """The page-content callback runs for everyone, but a page only renders for its roles."""
+    client = app.server.test_client()
+    audit_page = call(client, tokens, role, "POST", "/_dash-update-component",
+                      pages_request("/admin/audit"))
+    text = json.dumps(audit_page.get_json(), ensure_ascii=False)
+    assert ("zt-audit-table" in text) == (role == "admin")
+    entity_page = call(client, tokens, role, "POST", "/_dash-update-component",
+                       pages_request(f"/entity/{ids['entity']}"))
+    text = json.dumps(entity_page.get_json(), ensure_ascii=False)
+    assert ("zt-entity-name" in text) == (role in ("inspector", "legal_reviewer", "operator", "admin"))
+
+
+def test_matrix_covers_every_route_and_callback(app, client):
+    walked = {row[0] for row in MATRIX}
+    routes = {rule.endpoint for rule in app.server.url_map.iter_rules()}
+    assert routes - walked - set(NOT_WALKED) == set()
+    server_side = {dep["output"] for dep in client.get("/_dash-dependencies").get_json()
+                   if not dep.get("clientside_function")}
+    assert server_side == CALLBACKS
+
+
+def test_undeclared_callback_is_refused(app, tokens):
+    client = app.server.test_client()
+    body = audit_search_request()
+    body["output"] = "zt-made-up.children"
+    response = client.post("/_dash-update-component", json=body,
+                           headers={"Authorization": f"Bearer {tokens['t_admin_gd']}"})
+    assert response.status_code == 403
+    assert "未声明" in response.get_json()["error"]
