@@ -7,7 +7,7 @@ when something is missing (e.g. PostGIS not installed), instead of a traceback.
 from __future__ import annotations
 
 import argparse
-import os
+import getpass
 import sys
 import time
 from collections.abc import Callable
@@ -114,7 +114,7 @@ def _user(args: argparse.Namespace, settings: Settings) -> int:
     from accounts import audit, users
     from accounts.passwords import generate_password
 
-    actor = f"cli:{os.environ.get('USER') or os.getuid()}"
+    actor = f"cli:{getpass.getuser()}"
     with closing(connect(_url(settings))) as conn, conn:
         if args.action == "add":
             supplied = "" if sys.stdin.isatty() else sys.stdin.readline().strip()

@@ -42,7 +42,7 @@ def _entity_layers(layer: Layer) -> list[dict]:
         "paint": {
             # log scale: a village cell of 5 still shows, a city-core cell of 1,000 saturates
             "heatmap-weight": ["interpolate", ["linear"], ["ln", ["+", 1, count]], 0, 0, 7, 1],
-            "heatmap-intensity": ["interpolate", ["linear"], ["zoom"], 5, 0.6, 9, 1.5],
+            "heatmap-intensity": ["interpolate", ["linear"], ["zoom"], 4, 1.4, 9, 1.8],
             "heatmap-radius": ["interpolate", ["linear"], ["zoom"], 5, 6, 9, 18],
             "heatmap-color": ["interpolate", ["linear"], ["heatmap-density"],
                               0, "rgba(255,243,176,0)", 0.15, DENSITY_RAMP[0],

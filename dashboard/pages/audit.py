@@ -36,7 +36,9 @@ def layout(lang: str | None = None, **_query: str) -> html.Div:
             html.Label(["操作", dcc.Dropdown(id="zt-audit-action", options=list(ACTIONS),
                                             style={"minWidth": "12rem"})]),
             html.Label(["对象类型", dcc.Input(id="zt-audit-object", type="text", debounce=True)]),
-            html.Label(["日期", dcc.DatePickerRange(id="zt-audit-dates", display_format="YYYY-MM-DD")]),
+            html.Label(["日期", dcc.DatePickerRange(
+                id="zt-audit-dates", display_format="YYYY-MM-DD",
+                start_date_placeholder_text="开始日期", end_date_placeholder_text="结束日期")]),
             html.Button("查询", id="zt-audit-search", className="zt-button", style={"width": "6rem"}),
         ]),
         html.Div(id=TABLE_ID, className="zt-table-wrap"),

@@ -25,7 +25,9 @@ FIELDS = [("uscc", "统一社会信用代码"), ("category_name", "类别"), ("r
           ("registered_on", "成立日期")]
 
 
-def _table(rows: list[dict], columns: list[tuple[str, str]]) -> html.Table:
+def _table(rows: list[dict], columns: list[tuple[str, str]]) -> html.Table | html.P:
+    if not rows:
+        return html.P("暂无记录 / none", className="zt-hint")
     head = html.Thead(html.Tr([html.Th(label) for _, label in columns]))
     body = html.Tbody([html.Tr([html.Td(str(r.get(key, ""))) for key, _ in columns]) for r in rows])
     return html.Table([head, body], className="zt-table")
