@@ -18,6 +18,7 @@ from dashboard.login import role_label
 from geo.db import Database
 from geo.errors import ZhengtuError
 from geo.settings import Settings
+from layers import export_routes, ogc_routes
 from layers import routes as tile_routes
 from layers.web import EXTENSION_KEY, error_response, principal
 
@@ -58,6 +59,8 @@ def create_server(settings: Settings, db: Database) -> Flask:
     server.register_blueprint(tile_routes.bp)
     server.register_blueprint(api.bp)
     server.register_blueprint(login.bp)
+    server.register_blueprint(ogc_routes.bp)
+    server.register_blueprint(export_routes.bp)
     server.register_error_handler(ZhengtuError, error_response)
     server.before_request(auth.before_request)
     server.after_request(auth.after_request)

@@ -5,6 +5,7 @@ Modules never read ``os.environ`` at import time: tests build their own ``Settin
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ class Settings:
     app_database_url: str | None = None  # the web app's own login (zhengtu_app); optional
     home: Path = field(default_factory=lambda: PROJECT_ROOT / ".zhengtu")
     base_map_url: str | None = None
+    basemaps: tuple[dict, ...] = ()  # [{"id", "name", "url", "crs": "wgs84"|"cgcs2000"|"gcj02"}]
     statement_timeout_ms: int = 30_000
     pool_max: int = 8
     secure_cookies: bool = False  # set ZHENGTU_SECURE_COOKIES=1 behind HTTPS
@@ -36,6 +38,7 @@ class Settings:
             app_database_url=env.get("ZHENGTU_APP_DATABASE_URL") or None,
             home=Path(home) if home else PROJECT_ROOT / ".zhengtu",
             base_map_url=env.get("ZHENGTU_BASEMAP_URL") or None,
+            basemaps=tuple(json.loads(env.get("ZHENGTU_BASEMAPS") or "[]")),
             statement_timeout_ms=int(env.get("ZHENGTU_STATEMENT_TIMEOUT_MS", "30000")),
             pool_max=int(env.get("ZHENGTU_POOL_MAX", "8")),
             secure_cookies=env.get("ZHENGTU_SECURE_COOKIES", "") in ("1", "true", "yes"),

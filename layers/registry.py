@@ -1,8 +1,9 @@
-"""The layer registry: the allow-list of what can be drawn, and how.
+"""The layer registry: the allow-list of what can be drawn or queried, and how.
 
-A layer id in a URL is looked up here or refused. Each layer declares its tile SQL (files in
-``layers/sql``), fields, legend and style once; the tile endpoint, the map page's style and legend
-are all built from the same declaration, so adding a layer is one entry, not edits in five files.
+A layer id in a URL is looked up here or refused. Each layer declares its source (a table or a
+``security_invoker`` view), fields with types, the filters it accepts, style and legend, popup fields,
+zooms, roles and how it aggregates at low zoom. Tiles, the OGC API, the map's style and legend are all
+built from the same declaration, so adding a layer is one entry in ``LAYERS``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,29 @@ SQL_DIR = Path(__file__).parent / "sql"
 
 
 @dataclass(frozen=True)
+class Field:
+    """An attribute a layer exposes: its JSON/MVT type and its label."""
+
+    type: str  # "integer" | "number" | "string" | "date" | "datetime"
+    label_zh: str
+    label_en: str
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A filter a layer accepts as a query parameter (validated, then bound, never interpolated).
+
+    kinds: ``enum`` (comma-separated values from ``values``), ``prefix`` (an adcode prefix of 2, 4
+    or 6 digits), ``date_from`` / ``date_to`` (YYYY-MM-DD bounds on ``column``).
+    """
+
+    kind: str
+    column: str
+    values: tuple[str, ...] = ()
+    label_zh: str = ""
+
+
+@dataclass(frozen=True)
 class LegendEntry:
     """One swatch in the legend; ``value`` is what the style's ``match`` compares against."""
 
@@ -29,30 +53,42 @@ class LegendEntry:
 
 @dataclass(frozen=True)
 class Layer:
-    """A drawable layer backed by PostGIS."""
+    """A drawable, queryable layer backed by PostGIS."""
 
     id: str
     title_zh: str
     title_en: str
-    geometry: str  # "polygon" | "point"
-    tile_sql: str  # file in layers/sql for detailed tiles
-    fields: dict[str, str]  # attribute -> type, as carried in the tiles
+    geometry: str  # "point" | "polygon"
+    source: str  # table or security_invoker view (identifier from this module only)
+    fields: dict[str, Field]
+    filters: dict[str, Filter] = field(default_factory=dict)
     popup_fields: tuple[str, ...] = ()
     style_field: str | None = None
     legend: tuple[LegendEntry, ...] = ()
-    aggregate_sql: str | None = None  # file used at zooms <= aggregate_max_zoom
+    time_field: str | None = None
+    aggregate: str | None = None  # "pyramid" (precomputed counts) | "cluster" (grid on the fly)
     aggregate_max_zoom: int = -1
+    heatmap: bool = False
     minzoom: int = 0
     maxzoom: int = 22
     visible: bool = True
-    field_labels: dict[str, str] = field(default_factory=dict)
-    roles: tuple[str, ...] = STAFF_ROLES  # who may draw it; PUBLIC for everyone
+    roles: tuple[str, ...] = STAFF_ROLES  # who may draw or query it; PUBLIC for everyone
+    tile_where: str = "true"  # static SQL from this module, e.g. zoom-dependent levels
+    simplify: bool = False  # simplify polygons to the tile's pixel size
+    detail_url: str | None = None  # page for one feature, "{id}" replaced
 
-    def sql_for_zoom(self, z: int) -> str:
-        """The tile query for zoom ``z``: aggregated at low zoom when the layer declares it."""
-        name = self.aggregate_sql if self.aggregate_sql and z <= self.aggregate_max_zoom \
-            else self.tile_sql
-        return read_sql(name)
+    def label(self, name: str, lang: str = "zh") -> str:
+        """A field's label in the interface language."""
+        spec = self.fields.get(name)
+        return name if spec is None else (spec.label_en if lang == "en" else spec.label_zh)
+
+    def title(self, lang: str = "zh") -> str:
+        """The layer's title in the interface language."""
+        return self.title_en if lang == "en" else self.title_zh
+
+    def aggregated_at(self, z: int) -> bool:
+        """Whether tiles at zoom ``z`` carry counts rather than individual features."""
+        return self.aggregate is not None and z <= self.aggregate_max_zoom
 
 
 @cache
@@ -61,42 +97,103 @@ def read_sql(name: str) -> str:
     return (SQL_DIR / name).read_text(encoding="utf-8")
 
 
-CATEGORY_LEGEND = (
-    LegendEntry("catering", "餐饮服务", "Catering", "#f3a712"),
-    LegendEntry("food", "食品经营", "Food business", "#e4572e"),
-    LegendEntry("retail", "商品零售", "General retail", "#8ac926"),
-    LegendEntry("drugs", "药品零售", "Drug retail", "#29a19c"),
-    LegendEntry("medical", "医疗器械", "Medical devices", "#4f6d7a"),
-    LegendEntry("special_eq", "特种设备", "Special equipment", "#6c4f9c"),
-    LegendEntry("industrial", "工业产品生产", "Industrial products", "#3a86ff"),
-    LegendEntry("construction", "建筑施工", "Construction", "#8d6a3f"),
-    LegendEntry("hazchem", "危险化学品", "Hazardous chemicals", "#c1121f"),
+def _legend(*entries: tuple[str, str, str, str]) -> tuple[LegendEntry, ...]:
+    return tuple(LegendEntry(*e) for e in entries)
+
+
+CATEGORY_LEGEND = _legend(
+    ("catering", "餐饮服务", "Catering", "#f3a712"), ("food", "食品经营", "Food business", "#e4572e"),
+    ("retail", "商品零售", "General retail", "#8ac926"), ("drugs", "药品零售", "Drug retail", "#29a19c"),
+    ("medical", "医疗器械", "Medical devices", "#4f6d7a"),
+    ("special_eq", "特种设备", "Special equipment", "#6c4f9c"),
+    ("industrial", "工业产品生产", "Industrial products", "#3a86ff"),
+    ("construction", "建筑施工", "Construction", "#8d6a3f"),
+    ("hazchem", "危险化学品", "Hazardous chemicals", "#c1121f"),
 )
-ADMIN_LEGEND = (
-    LegendEntry("province", "省界", "Province", "#1d3557"),
-    LegendEntry("city", "市界", "City", "#457b9d"),
-    LegendEntry("district", "区县界", "District", "#8fb3c9"),
-)
+ADMIN_LEGEND = _legend(("province", "省界", "Province", "#1d3557"), ("city", "市界", "City", "#457b9d"),
+                       ("district", "区县界", "District", "#8fb3c9"))
+TASK_LEGEND = _legend(("open", "待检查", "Open", "#f77f00"), ("in_progress", "检查中", "In progress", "#3a86ff"),
+                      ("done", "已完成", "Done", "#2a9d8f"))
+CASE_LEGEND = _legend(("立案", "立案", "Filed", "#e63946"), ("调查取证", "调查取证", "Investigation", "#f77f00"),
+                      ("法制审核", "法制审核", "Legal review", "#9b5de5"), ("决定", "决定", "Decision", "#3a86ff"),
+                      ("执行", "执行", "Enforcement", "#00b4d8"), ("结案", "结案", "Closed", "#6c757d"))
+EVENT_LEGEND = _legend(("信息收集", "信息收集", "Reported", "#e63946"), ("立案", "立案", "Accepted", "#f77f00"),
+                       ("派遣", "派遣", "Dispatched", "#fcbf49"), ("处置", "处置", "Handling", "#3a86ff"),
+                       ("结案", "结案", "Closed", "#2a9d8f"))
+
+DISTRICT = Filter("prefix", "district_adcode", label_zh="辖区")
+COMMON = {"id": Field("integer", "编号", "ID"), "district_adcode": Field("string", "区县代码", "District")}
 
 LAYERS: dict[str, Layer] = {layer.id: layer for layer in (
     Layer(
         id="admin_areas", title_zh="行政区划", title_en="Administrative areas", geometry="polygon",
-        tile_sql="admin_areas_tile.sql",
-        fields={"adcode": "string", "name": "string", "level": "string", "parent_adcode": "string"},
+        source="admin_areas",
+        fields={"adcode": Field("string", "行政区划代码", "Adcode"), "name": Field("string", "名称", "Name"),
+                "level": Field("string", "级别", "Level"),
+                "parent_adcode": Field("string", "上级代码", "Parent")},
+        filters={"level": Filter("enum", "level", ("province", "city", "district"), "级别")},
         popup_fields=("name", "adcode", "level"), style_field="level", legend=ADMIN_LEGEND,
-        field_labels={"name": "名称", "adcode": "行政区划代码", "level": "级别"},
-        roles=(PUBLIC,),
+        roles=(PUBLIC,), tile_where="(level <> 'district' OR %(z)s >= 6)", simplify=True,
     ),
     Layer(
         id="entities", title_zh="监管对象", title_en="Regulated entities", geometry="point",
-        tile_sql="entities_tile.sql", aggregate_sql="entities_cells_tile.sql", aggregate_max_zoom=12,
-        fields={"id": "integer", "name": "string", "uscc": "string", "category": "string",
-                "category_name": "string", "risk_class": "string", "address": "string",
-                "district_adcode": "string", "count": "integer"},
+        source="layer_entities",
+        fields={**COMMON, "name": Field("string", "名称", "Name"),
+                "uscc": Field("string", "统一社会信用代码", "USCC"),
+                "category": Field("string", "类别代码", "Category code"),
+                "category_name": Field("string", "类别", "Category"),
+                "risk_class": Field("string", "风险等级", "Risk class"),
+                "address": Field("string", "地址", "Address")},
+        filters={"category": Filter("enum", "category", tuple(e.value for e in CATEGORY_LEGEND), "类别"),
+                 "risk_class": Filter("enum", "risk_class", ("A", "B", "C", "D"), "风险等级"),
+                 "district": DISTRICT},
         popup_fields=("name", "uscc", "category_name", "risk_class", "address"),
-        style_field="category", legend=CATEGORY_LEGEND, minzoom=0,
-        field_labels={"name": "名称", "uscc": "统一社会信用代码", "category_name": "类别",
-                      "risk_class": "风险等级", "address": "地址", "count": "数量"},
+        style_field="category", legend=CATEGORY_LEGEND, aggregate="pyramid", aggregate_max_zoom=12,
+        detail_url="/entity/{id}",
+    ),
+    Layer(
+        id="tasks", title_zh="检查任务", title_en="Inspection tasks", geometry="point",
+        source="layer_tasks",
+        fields={**COMMON, "kind": Field("string", "任务类型", "Kind"), "status": Field("string", "状态", "Status"),
+                "due_date": Field("date", "期限", "Due"), "entity_id": Field("integer", "监管对象编号", "Entity"),
+                "entity_name": Field("string", "监管对象", "Entity name")},
+        filters={"status": Filter("enum", "status", ("open", "in_progress", "done"), "状态"),
+                 "kind": Filter("enum", "kind", ("random", "complaint", "campaign", "routine"), "类型"),
+                 "due_from": Filter("date_from", "due_date", label_zh="期限起"),
+                 "due_to": Filter("date_to", "due_date", label_zh="期限止"), "district": DISTRICT},
+        popup_fields=("entity_name", "kind", "status", "due_date"), style_field="status",
+        legend=TASK_LEGEND, time_field="due_date", aggregate="cluster", aggregate_max_zoom=10,
+        visible=False,
+    ),
+    Layer(
+        id="cases", title_zh="执法案件", title_en="Enforcement cases", geometry="point",
+        source="layer_cases",
+        fields={**COMMON, "case_no": Field("string", "案号", "Case no."), "title": Field("string", "案由", "Title"),
+                "stage": Field("string", "阶段", "Stage"), "opened_on": Field("date", "立案日期", "Opened"),
+                "entity_id": Field("integer", "监管对象编号", "Entity"),
+                "entity_name": Field("string", "当事人", "Party")},
+        filters={"stage": Filter("enum", "stage", tuple(e.value for e in CASE_LEGEND), "阶段"),
+                 "opened_from": Filter("date_from", "opened_on", label_zh="立案起"),
+                 "opened_to": Filter("date_to", "opened_on", label_zh="立案止"), "district": DISTRICT},
+        popup_fields=("case_no", "title", "stage", "entity_name", "opened_on"), style_field="stage",
+        legend=CASE_LEGEND, time_field="opened_on", aggregate="cluster", aggregate_max_zoom=10,
+        visible=False,
+    ),
+    Layer(
+        id="events", title_zh="城市事件", title_en="City events", geometry="point",
+        source="layer_events",
+        fields={**COMMON, "category": Field("string", "事件类别", "Category"),
+                "description": Field("string", "描述", "Description"),
+                "source": Field("string", "来源", "Source"), "status": Field("string", "状态", "Status"),
+                "reported_at": Field("datetime", "上报时间", "Reported")},
+        filters={"status": Filter("enum", "status", tuple(e.value for e in EVENT_LEGEND), "状态"),
+                 "source": Filter("enum", "source", ("hotline", "grid", "sensor", "citizen", "inspection"),
+                                  "来源"),
+                 "reported_from": Filter("date_from", "reported_at", label_zh="上报起"),
+                 "reported_to": Filter("date_to", "reported_at", label_zh="上报止"), "district": DISTRICT},
+        popup_fields=("category", "description", "status", "source", "reported_at"),
+        style_field="status", legend=EVENT_LEGEND, time_field="reported_at", aggregate="cluster",
+        aggregate_max_zoom=10, heatmap=True, visible=False,
     ),
 )}
 

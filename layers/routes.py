@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from accounts.roles import ALL_ROLES, PUBLIC
+from layers.filters import parse_filters
 from layers.registry import Layer, get_layer
 from layers.tiles import MAX_ZOOM, TileAddress, etag, get_tile
 from layers.web import request_connection, require_role, requires
@@ -29,8 +30,9 @@ def tile(layer_id: str, z: str, x: str, y: str) -> Response:
     layer = get_layer(layer_id)
     require_role(layer.roles)
     address = TileAddress.parse(z, x, y)
+    filters = parse_filters(layer, request.args)
     with request_connection() as conn:
-        data = get_tile(conn, layer, address)
+        data = get_tile(conn, layer, address, filters)
     if not data:
         return Response(status=204, headers={"Cache-Control": _cache_control(layer)})
     response = Response(data, mimetype=MVT_TYPE, headers={"Cache-Control": _cache_control(layer)})
@@ -50,6 +52,6 @@ def tilejson(layer_id: str) -> Response:
         "tilejson": "3.0.0", "name": layer.title_zh, "description": layer.title_en,
         "tiles": [template], "minzoom": layer.minzoom, "maxzoom": min(layer.maxzoom, MAX_ZOOM),
         "bounds": [-180, -85.0511, 180, 85.0511],
-        "vector_layers": [{"id": layer.id, "fields": layer.fields,
+        "vector_layers": [{"id": layer.id, "fields": {k: f.type for k, f in layer.fields.items()},
                            "minzoom": layer.minzoom, "maxzoom": layer.maxzoom}],
     })

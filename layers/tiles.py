@@ -1,18 +1,26 @@
-"""Vector tiles: validate the address, run the layer's one parametrised PostGIS query, return bytes."""
+"""Vector tiles: validate the address, build the layer's one parametrised query, return bytes.
+
+Queries are composed from the ``.sql`` templates in ``layers/sql`` with identifiers taken from the
+registry (``psycopg2.sql.Identifier``) and every value bound as a parameter.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import psycopg2.extensions
+from psycopg2 import sql
 
 from geo.errors import BadRequest
-from layers.registry import Layer
+from layers.filters import where_clause
+from layers.registry import Layer, read_sql
 
 MAX_ZOOM = 22
 FEATURE_LIMIT = 10_000  # per street-level tile; beyond this a tile is unreadable anyway
+WORLD = 40075016.68557849  # EPSG:3857 world width in metres
 
 
 @dataclass(frozen=True)
@@ -38,14 +46,51 @@ class TileAddress:
         return cls(zi, xi, yi)
 
 
-def get_tile(conn: psycopg2.extensions.connection, layer: Layer, tile: TileAddress) -> bytes:
+def column_sql(layer: Layer, name: str, alias: str = "s") -> sql.Composable:
+    """A field as it travels in tiles and GeoJSON: dates and times as Beijing-time text."""
+    column = sql.Identifier(alias, name)
+    kind = layer.fields[name].type
+    if kind == "date":
+        return sql.SQL("to_char({}, 'YYYY-MM-DD') AS {}").format(column, sql.Identifier(name))
+    if kind == "datetime":
+        return sql.SQL("to_char({} AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') AS {}").format(
+            column, sql.Identifier(name))
+    return sql.SQL("{} AS {}").format(column, sql.Identifier(name))
+
+
+def _detail_query(layer: Layer, filters: sql.Composable) -> sql.Composable:
+    geom = sql.SQL("ST_Simplify(s.geom, %(tolerance)s)" if layer.simplify else "s.geom")
+    return sql.SQL(read_sql("tile_detail.sql")).format(
+        name=sql.Literal(layer.id), source=sql.Identifier(layer.source), geom=geom,
+        feature_id=sql.SQL(", 'id'" if "id" in layer.fields else ""),
+        columns=sql.SQL(", ").join(column_sql(layer, f) for f in layer.fields),
+        tile_where=sql.SQL(layer.tile_where), filters=filters)
+
+
+def tile_query(layer: Layer, tile: TileAddress, filters: Mapping[str, object] | None = None
+               ) -> tuple[sql.Composable, dict]:
+    """The SQL and parameters for one tile of ``layer`` with validated ``filters``."""
+    where, params = where_clause(layer, filters or {})
+    params.update({"z": tile.z, "x": tile.x, "y": tile.y, "limit": FEATURE_LIMIT,
+                   "tolerance": 360.0 / 2 ** tile.z / 1024, "cell": WORLD / 2 ** tile.z / 64})
+    if layer.aggregated_at(tile.z) and layer.aggregate == "pyramid":
+        return sql.SQL(read_sql("tile_pyramid.sql")).format(filters=where), params
+    if layer.aggregated_at(tile.z):
+        query = sql.SQL(read_sql("tile_cluster.sql")).format(
+            name=sql.Literal(layer.id), source=sql.Identifier(layer.source),
+            style=sql.Identifier(layer.style_field), filters=where)
+        return query, params
+    return _detail_query(layer, where), params
+
+
+def get_tile(conn: psycopg2.extensions.connection, layer: Layer, tile: TileAddress,
+             filters: Mapping[str, object] | None = None) -> bytes:
     """The MVT bytes of one layer's tile (empty bytes when nothing is there)."""
     if not layer.minzoom <= tile.z <= layer.maxzoom:
         return b""
-    params = {"z": tile.z, "x": tile.x, "y": tile.y, "limit": FEATURE_LIMIT,
-              "tolerance": 360.0 / 2 ** tile.z / 1024}
+    query, params = tile_query(layer, tile, filters)
     with conn.cursor() as cur:
-        cur.execute(layer.sql_for_zoom(tile.z), params)
+        cur.execute(query, params)
         row = cur.fetchone()
     return bytes(row[0]) if row and row[0] is not None else b""
 

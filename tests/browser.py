@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import tempfile
+import time
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
+TEST_PASSWORD = "correct horse battery"  # the test accounts' password (tests/conftest.py)
 
 
 def chromium(width: int = 1280, height: int = 800, mobile: bool = False) -> webdriver.Chrome:
@@ -25,3 +28,34 @@ def chromium(width: int = 1280, height: int = 800, mobile: bool = False) -> webd
         options.add_experimental_option("mobileEmulation", {
             "deviceMetrics": {"width": width, "height": height, "pixelRatio": 2}})
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+def sign_in(driver, live_url: str, username: str, password: str = TEST_PASSWORD) -> None:
+    """Log in through the real login form, as a person would."""
+    driver.get(live_url + "/login")
+    driver.find_element(By.NAME, "username").send_keys(username)
+    driver.find_element(By.NAME, "password").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    for _ in range(50):
+        if not driver.current_url.rstrip("/").endswith("/login"):
+            return
+        time.sleep(0.1)
+    raise AssertionError("login did not leave the login page: " + driver.page_source[:500])
+
+
+def wait_for_map(driver, timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if driver.execute_script("return !!(window.ztMap && window.ztMap.loaded()"
+                                 " && window.ztMap.areTilesLoaded())"):
+            return
+        time.sleep(0.3)
+    raise AssertionError("map did not finish loading")
+
+
+def idle(driver) -> None:
+    driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const map = window.ztMap;
+        if (map.loaded() && map.areTilesLoaded()) { setTimeout(done, 300); return; }
+        map.once('idle', () => done());""")

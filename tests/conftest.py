@@ -23,10 +23,11 @@ from dashboard.app import create_app
 from dashboard.provision import ensure_boundaries, migrate, seed
 from geo.db import Database, connect, resolve_url
 from geo.settings import Settings
+from tests.browser import TEST_PASSWORD, chromium
 
 TEST_ENTITIES = 4000
 TEST_SEED = 7
-PASSWORD = "correct horse battery"  # test-only accounts in a throwaway database
+PASSWORD = TEST_PASSWORD  # test-only accounts in a throwaway database
 ACCOUNTS = [  # one per role, plus a second inspector in another district
     ("insp_tianhe", "inspector", "440106"), ("insp_yuexiu", "inspector", "440104"),
     ("t_reviewer_gz", "legal_reviewer", "4401"), ("t_operator_gz", "operator", "4401"),
@@ -127,3 +128,12 @@ def live_url(app) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
+
+
+@pytest.fixture
+def driver():
+    """A fresh headless Chromium per test (its own empty profile)."""
+    browser = chromium(1280, 800)
+    browser.set_script_timeout(60)
+    yield browser
+    browser.quit()

@@ -49,3 +49,33 @@ def audit_search_request() -> dict:
             "inputs": [{"id": "zt-audit-search", "property": "n_clicks", "value": 1}],
             "changedPropIds": ["zt-audit-search.n_clicks"],
             "state": [{"id": i, "property": p, "value": None} for i, p in states]}
+
+
+def callback_request(output: str, inputs: list[tuple[object, str, object]],
+                     state: list[tuple[object, str, object]] = ()) -> dict:
+    """A hand-made Dash callback body: ``inputs``/``state`` are (id, property, value) triples."""
+    def spec(items):
+        return [{"id": i, "property": p, "value": v} for i, p, v in items]
+
+    outputs = [{"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
+               for part in output.strip(".").split("...")]
+    return {"output": output, "outputs": outputs if len(outputs) > 1 else outputs[0],
+            "inputs": spec(inputs), "state": spec(state),
+            "changedPropIds": [f"{inputs[0][0]}.{inputs[0][1]}"]}
+
+
+SQUARE_TIANHE = {"type": "Polygon", "coordinates": [[[113.30, 23.11], [113.36, 23.11], [113.36, 23.16],
+                                                     [113.30, 23.16], [113.30, 23.11]]]}
+EXPLORER_CALLBACKS = {
+    "zt-search-results.children": callback_request(
+        "zt-search-results.children", [("zt-search", "value", "天河")]),
+    "zt-selection-result.children": callback_request(
+        "zt-selection-result.children", [("zt-selection", "data", SQUARE_TIANHE),
+                                         ("zt-selection-layer", "value", "entities")]),
+    "zt-download.data": callback_request(
+        "zt-download.data", [("zt-export-csv", "n_clicks", 1), ("zt-export-xlsx", "n_clicks", 0)],
+        [("zt-selection", "data", SQUARE_TIANHE), ("zt-selection-layer", "value", "entities")]),
+    "..zt-choropleth-data.data...zt-choropleth-legend.children..": callback_request(
+        "..zt-choropleth-data.data...zt-choropleth-legend.children..",
+        [("zt-choropleth", "value", "entity_count")]),
+}

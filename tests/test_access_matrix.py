@@ -11,7 +11,7 @@ import json
 import pytest
 
 from tests.conftest import BY_ROLE
-from tests.helpers import audit_search_request, case_in, entity_in, pages_request
+from tests.helpers import EXPLORER_CALLBACKS, audit_search_request, case_in, entity_in, pages_request
 
 ROLES = ["public", "inspector", "legal_reviewer", "operator", "manager", "admin"]
 OK, LOGIN, DENY, REDIRECT, NOTFOUND = 200, 401, 403, 302, 404
@@ -50,6 +50,8 @@ MATRIX = [
     ("/_dash-update-component", "POST", lambda ids: "/_dash-update-component",
      lambda ids: audit_search_request(), expect(LOGIN, DENY, DENY, DENY, DENY, OK)),
     ("login.logout", "POST", lambda ids: "/logout", None, expect(303, 303, 303, 303, 303, 303)),
+    *[("/_dash-update-component", "POST", lambda ids: "/_dash-update-component",
+       lambda ids, body=body: body, STAFF_OK) for body in EXPLORER_CALLBACKS.values()],
 ]
 # endpoints that exist but are not worth a request here, with the reason
 NOT_WALKED = {
@@ -58,7 +60,8 @@ NOT_WALKED = {
         "every script URL of the index page is fetched in test_pages",
     "/_reload-hash": "development hot-reload only; declared public, returns a hash",
 }
-CALLBACKS = {".._pages_content.children..._pages_store.data..", "zt-audit-table.children"}
+CALLBACKS = {".._pages_content.children..._pages_store.data..", "zt-audit-table.children",
+             *EXPLORER_CALLBACKS}
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
 from geo.db import connect
-from tests.browser import chromium
-from tests.conftest import PASSWORD
+from tests.browser import idle, sign_in, wait_for_map
 
 pytestmark = pytest.mark.browser
 HOSTILE_NAME = '<img src=x onerror="window.__xss=1">测试餐饮店'
@@ -35,46 +34,6 @@ def hostile_entity(db_url):
             cur.execute("DELETE FROM entities WHERE id = %s", (entity_id,))
 
 
-@pytest.fixture
-def driver():
-    browser = chromium(1280, 800)
-    browser.set_script_timeout(60)
-    yield browser
-    browser.quit()
-
-
-def sign_in(driver, live_url: str, username: str) -> None:
-    """Log in through the real login form, as a person would."""
-    driver.get(live_url + "/login")
-    driver.find_element(By.NAME, "username").send_keys(username)
-    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
-    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    for _ in range(50):
-        if not driver.current_url.rstrip("/").endswith("/login"):
-            return
-        time.sleep(0.1)
-    raise AssertionError("login did not leave the login page: " + driver.page_source[:500])
-
-
-def wait_for_map(driver, timeout: float = 60) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if driver.execute_script("return !!(window.ztMap && window.ztMap.loaded()"
-                                 " && window.ztMap.areTilesLoaded())"):
-            return
-        time.sleep(0.3)
-    raise AssertionError("map did not finish loading: "
-                         + str(driver.get_log("browser") if hasattr(driver, "get_log") else ""))
-
-
-def idle(driver) -> None:
-    driver.execute_async_script("""
-        const done = arguments[arguments.length - 1];
-        const map = window.ztMap;
-        if (map.loaded() && map.areTilesLoaded()) { setTimeout(done, 300); return; }
-        map.once('idle', () => done());""")
-
-
 def test_map_draws_boundaries_and_entities_from_tiles(live_url, driver):
     sign_in(driver, live_url, "t_admin_gd")
     driver.get(live_url + "/")
@@ -92,7 +51,7 @@ def test_map_draws_boundaries_and_entities_from_tiles(live_url, driver):
     assert drawn["admin"] > 50, drawn
     assert drawn["lines"] > 0, drawn
     assert drawn["entities"] > 1000, drawn
-    legend = driver.find_element(By.CLASS_NAME, "zt-legend").text
+    legend = driver.find_element(By.CLASS_NAME, "zt-panel").get_attribute("textContent")
     assert "餐饮服务" in legend and "区县界" in legend
 
 

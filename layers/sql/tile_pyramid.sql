@@ -1,6 +1,6 @@
 -- Entities counted per map cell for one low-zoom tile, read from the entity_cells pyramid
 -- (64 x 64 cells per tile, so the tile (z, x, y) owns cells x*64 .. x*64+63 and likewise in y).
--- Each feature is a cell's centroid with its count and its most common category.
+-- Filters are dimensions of the pyramid; row-level security trims it to the caller's region.
 SELECT ST_AsMVT(t, 'entities', 4096, 'geom')
 FROM (
     SELECT sum(n)::integer AS count,
@@ -9,10 +9,11 @@ FROM (
                ST_SetSRID(ST_MakePoint(sum(sx) / sum(n), sum(sy) / sum(n)), 3857),
                ST_TileEnvelope(%(z)s, %(x)s, %(y)s), 4096, 64, true
            ) AS geom
-    FROM entity_cells
+    FROM entity_cells s
     WHERE z = %(z)s
       AND cx BETWEEN %(x)s * 64 AND %(x)s * 64 + 63
       AND cy BETWEEN %(y)s * 64 AND %(y)s * 64 + 63
+      AND {filters}
     GROUP BY cx, cy
 ) t
 WHERE t.geom IS NOT NULL
