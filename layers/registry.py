@@ -76,6 +76,7 @@ class Layer:
     tile_where: str = "true"  # static SQL from this module, e.g. zoom-dependent levels
     simplify: bool = False  # simplify polygons to the tile's pixel size
     detail_url: str | None = None  # page for one feature, "{id}" replaced
+    gcj02_geom: str | None = None  # a stored GCJ-02 copy of polygons (points are shifted on the fly)
 
     def label(self, name: str, lang: str = "zh") -> str:
         """A field's label in the interface language."""
@@ -134,6 +135,7 @@ LAYERS: dict[str, Layer] = {layer.id: layer for layer in (
         filters={"level": Filter("enum", "level", ("province", "city", "district"), "级别")},
         popup_fields=("name", "adcode", "level"), style_field="level", legend=ADMIN_LEGEND,
         roles=(PUBLIC,), tile_where="(level <> 'district' OR %(z)s >= 6)", simplify=True,
+        gcj02_geom="geom_gcj02",
     ),
     Layer(
         id="entities", title_zh="监管对象", title_en="Regulated entities", geometry="point",

@@ -7,10 +7,11 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from accounts.roles import ALL_ROLES, PUBLIC
 from layers.filters import parse_filters
 from layers.registry import Layer, get_layer
-from layers.tiles import MAX_ZOOM, TileAddress, etag, get_tile
+from layers.tiles import MAX_ZOOM, TileAddress, etag, get_tile, parse_crs
 from layers.web import request_connection, require_role, requires
 
 MVT_TYPE = "application/vnd.mapbox-vector-tile"
+RESERVED = frozenset({"crs"})  # query parameters that are not layer filters
 
 
 def _cache_control(layer: Layer) -> str:
@@ -30,9 +31,10 @@ def tile(layer_id: str, z: str, x: str, y: str) -> Response:
     layer = get_layer(layer_id)
     require_role(layer.roles)
     address = TileAddress.parse(z, x, y)
-    filters = parse_filters(layer, request.args)
+    filters = parse_filters(layer, request.args, ignore=RESERVED)
+    crs = parse_crs(request.args.get("crs"))
     with request_connection() as conn:
-        data = get_tile(conn, layer, address, filters)
+        data = get_tile(conn, layer, address, filters, crs)
     if not data:
         return Response(status=204, headers={"Cache-Control": _cache_control(layer)})
     response = Response(data, mimetype=MVT_TYPE, headers={"Cache-Control": _cache_control(layer)})

@@ -7,7 +7,8 @@ import psycopg2.extensions
 from geo.errors import BadRequest
 
 SEARCH = """
-SELECT id, name, uscc, address, category_name, ST_X(geom) AS lon, ST_Y(geom) AS lat
+SELECT id, name, uscc, address, category_name, ST_X(geom) AS lon, ST_Y(geom) AS lat,
+       ST_X(zt_wgs84_to_gcj02(geom)) AS glon, ST_Y(zt_wgs84_to_gcj02(geom)) AS glat
 FROM layer_entities
 WHERE uscc = upper(%(q)s) OR name ILIKE %(like)s OR address ILIKE %(like)s
 ORDER BY (uscc = upper(%(q)s)) DESC, length(name), id

@@ -14,6 +14,7 @@ import shapely
 from psycopg2 import sql
 from shapely.geometry import shape
 
+from geo.crs import gcj02_to_wgs84, transform_geometry
 from geo.errors import BadRequest
 from layers.filters import where_clause
 from layers.registry import Layer
@@ -36,12 +37,19 @@ ORDER BY s.id LIMIT %(limit)s
 
 
 def parse_area(geojson: object) -> str:
-    """A validated WGS 84 polygon as GeoJSON text, or BadRequest saying what is wrong."""
+    """A validated WGS 84 polygon as GeoJSON text, or BadRequest saying what is wrong.
+
+    A polygon drawn over a GCJ-02 base map arrives with ``"zt_crs": "gcj02"`` and is converted back
+    to WGS 84 here, so selections always query stored (WGS 84) geometry.
+    """
     try:
         data = json.loads(geojson) if isinstance(geojson, str) else geojson
+        crs = data.get("zt_crs", "wgs84") if isinstance(data, dict) else "wgs84"
         if isinstance(data, dict) and data.get("type") == "Feature":
             data = data.get("geometry")
         geom = shape(data)
+        if crs == "gcj02":
+            geom = transform_geometry(geom, gcj02_to_wgs84)
     except (ValueError, TypeError, AttributeError, KeyError, shapely.errors.GEOSException):
         raise BadRequest("选区不是有效的 GeoJSON 几何 / selection is not valid GeoJSON") from None
     if geom.geom_type not in ("Polygon", "MultiPolygon"):

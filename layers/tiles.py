@@ -58,37 +58,63 @@ def column_sql(layer: Layer, name: str, alias: str = "s") -> sql.Composable:
     return sql.SQL("{} AS {}").format(column, sql.Identifier(name))
 
 
-def _detail_query(layer: Layer, filters: sql.Composable) -> sql.Composable:
-    geom = sql.SQL("ST_Simplify(s.geom, %(tolerance)s)" if layer.simplify else "s.geom")
+CRS_CHOICES = ("wgs84", "gcj02")
+PYRAMID_CENTROID = "ST_SetSRID(ST_MakePoint(sum(sx) / sum(n), sum(sy) / sum(n)), 3857)"
+
+
+def parse_crs(raw: str | None) -> str:
+    """The coordinate system tiles are drawn in: WGS 84, or GCJ-02 under an Amap/Tencent base map."""
+    value = (raw or "wgs84").lower()
+    if value not in CRS_CHOICES:
+        raise BadRequest(f"crs 只能是 {' 或 '.join(CRS_CHOICES)}：{raw!r} / unsupported crs")
+    return value
+
+
+def _geometry(layer: Layer, crs: str) -> sql.Composable:
+    """The feature geometry in the drawing CRS (stored geometry is always WGS 84)."""
+    if crs == "gcj02" and layer.gcj02_geom:
+        column = sql.Identifier("s", layer.gcj02_geom)
+    elif crs == "gcj02":
+        column = sql.SQL("zt_wgs84_to_gcj02(s.geom)")
+    else:
+        column = sql.SQL("s.geom")
+    return sql.SQL("ST_Simplify({}, %(tolerance)s)").format(column) if layer.simplify else column
+
+
+def _detail_query(layer: Layer, filters: sql.Composable, crs: str) -> sql.Composable:
     return sql.SQL(read_sql("tile_detail.sql")).format(
-        name=sql.Literal(layer.id), source=sql.Identifier(layer.source), geom=geom,
+        name=sql.Literal(layer.id), source=sql.Identifier(layer.source), geom=_geometry(layer, crs),
         feature_id=sql.SQL(", 'id'" if "id" in layer.fields else ""),
         columns=sql.SQL(", ").join(column_sql(layer, f) for f in layer.fields),
         tile_where=sql.SQL(layer.tile_where), filters=filters)
 
 
-def tile_query(layer: Layer, tile: TileAddress, filters: Mapping[str, object] | None = None
-               ) -> tuple[sql.Composable, dict]:
+def tile_query(layer: Layer, tile: TileAddress, filters: Mapping[str, object] | None = None,
+               crs: str = "wgs84") -> tuple[sql.Composable, dict]:
     """The SQL and parameters for one tile of ``layer`` with validated ``filters``."""
     where, params = where_clause(layer, filters or {})
     params.update({"z": tile.z, "x": tile.x, "y": tile.y, "limit": FEATURE_LIMIT,
-                   "tolerance": 360.0 / 2 ** tile.z / 1024, "cell": WORLD / 2 ** tile.z / 64})
+                   "tolerance": 360.0 / 2 ** tile.z / 1024, "cell": WORLD / 2 ** tile.z / 64,
+                   "margin": 0.01 if crs == "gcj02" else 0.0})
     if layer.aggregated_at(tile.z) and layer.aggregate == "pyramid":
-        return sql.SQL(read_sql("tile_pyramid.sql")).format(filters=where), params
+        centroid = sql.SQL(PYRAMID_CENTROID)
+        if crs == "gcj02":
+            centroid = sql.SQL("ST_Transform(zt_wgs84_to_gcj02(ST_Transform({}, 4326)), 3857)").format(centroid)
+        return sql.SQL(read_sql("tile_pyramid.sql")).format(filters=where, centroid=centroid), params
     if layer.aggregated_at(tile.z):
         query = sql.SQL(read_sql("tile_cluster.sql")).format(
-            name=sql.Literal(layer.id), source=sql.Identifier(layer.source),
+            name=sql.Literal(layer.id), source=sql.Identifier(layer.source), geom=_geometry(layer, crs),
             style=sql.Identifier(layer.style_field), filters=where)
         return query, params
-    return _detail_query(layer, where), params
+    return _detail_query(layer, where, crs), params
 
 
 def get_tile(conn: psycopg2.extensions.connection, layer: Layer, tile: TileAddress,
-             filters: Mapping[str, object] | None = None) -> bytes:
+             filters: Mapping[str, object] | None = None, crs: str = "wgs84") -> bytes:
     """The MVT bytes of one layer's tile (empty bytes when nothing is there)."""
     if not layer.minzoom <= tile.z <= layer.maxzoom:
         return b""
-    query, params = tile_query(layer, tile, filters)
+    query, params = tile_query(layer, tile, filters, crs)
     with conn.cursor() as cur:
         cur.execute(query, params)
         row = cur.fetchone()

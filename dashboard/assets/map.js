@@ -8,7 +8,7 @@
   "use strict";
   const state = {
     map: null, config: null, layers: {}, tool: null, draft: [], measure: [], popup: null,
-    choropleth: null, basemap: null,
+    choropleth: null, basemap: null, crs: "wgs84",
   };
   const EMPTY = { type: "FeatureCollection", features: [] };
 
@@ -120,10 +120,12 @@
     state.tool = null;
     setToolLabel("");
     state.map.doubleClickZoom.enable();
+    // over a GCJ-02 base map the drawn coordinates are GCJ-02: say so, the server converts back
+    const data = Object.assign({}, polygon, { zt_crs: state.crs });
     if (window.dash_clientside && window.dash_clientside.set_props) {
-      window.dash_clientside.set_props("zt-selection", { data: polygon });
+      window.dash_clientside.set_props("zt-selection", { data: data });
     }
-    window.ztLastSelection = polygon;
+    window.ztLastSelection = data;
   }
 
   function setToolLabel(text) {
@@ -193,7 +195,8 @@
       }
     });
     const source = map.getSource(layerId);
-    const qs = new URLSearchParams(want.filters || {}).toString();
+    const params = Object.assign({}, want.filters || {}, state.crs === "gcj02" ? { crs: "gcj02" } : {});
+    const qs = new URLSearchParams(params).toString();
     const url = absolute(state.config.sources[layerId].tiles[0]) + (qs ? "?" + qs : "");
     if (source && source.setTiles && source._zt_url !== url) {
       source.setTiles([url]);
@@ -237,14 +240,20 @@
     map.setPaintProperty("admin_areas-fill", "fill-opacity", 0.75);
   }
 
-  function applyBasemap(url) {
+  function applyBasemap(basemap) {
     const map = state.map;
     if (!map) return;
     if (map.getLayer("zt-basemap")) map.removeLayer("zt-basemap");
     if (map.getSource("zt-basemap")) map.removeSource("zt-basemap");
-    if (url) {
-      map.addSource("zt-basemap", { type: "raster", tiles: [url], tileSize: 256 });
+    if (basemap) {
+      map.addSource("zt-basemap", { type: "raster", tiles: [basemap.url], tileSize: 256 });
       map.addLayer({ id: "zt-basemap", type: "raster", source: "zt-basemap" }, map.getStyle().layers[1].id);
+    }
+    // our data is stored in WGS 84; over a GCJ-02 base map every overlay is asked for in GCJ-02
+    const crs = basemap && basemap.crs === "gcj02" ? "gcj02" : "wgs84";
+    if (crs !== state.crs) {
+      state.crs = crs;
+      Object.keys(state.layers).forEach(applyLayer);
     }
   }
 
@@ -276,7 +285,7 @@
         map.on("load", () => {
           Object.keys(state.layers).forEach(applyLayer);
           applyChoropleth();
-          if (state.basemapUrl) applyBasemap(state.basemapUrl);
+          if (state.basemapEntry) applyBasemap(state.basemapEntry);
           el.dataset.loaded = "1";
           updateUrl();
         });
@@ -322,17 +331,20 @@
         whenReady(applyChoropleth);
         return "";
       },
-      setBasemap: function (url) {
-        state.basemap = url ? url : null;
-        state.basemapUrl = url || null;
-        whenReady(() => { applyBasemap(url); updateUrl(); });
+      setBasemap: function (id) {
+        const list = (state.config && state.config.basemaps) || [];
+        const entry = list.find((b) => b.id === id) || null;
+        state.basemap = entry ? entry.id : null;
+        state.basemapEntry = entry;
+        whenReady(() => { applyBasemap(entry); updateUrl(); });
         return "";
       },
       flyTo: function (clicks, ids) {
         const ctx = window.dash_clientside.callback_context;
         if (!ctx.triggered.length || !state.map) return window.dash_clientside.no_update;
         const id = JSON.parse(ctx.triggered[0].prop_id.split(".n_clicks")[0]);
-        state.map.flyTo({ center: [id.lon, id.lat], zoom: 17 });
+        const centre = state.crs === "gcj02" ? [Number(id.glon), Number(id.glat)] : [Number(id.lon), Number(id.lat)];
+        state.map.flyTo({ center: centre, zoom: 17 });
         return "";
       },
     },

@@ -76,9 +76,10 @@ def layout(lang: str | None = None, **query: str) -> html.Div:
         bounds = loaded_extent(conn)
     config = map_config(settings.base_map_url, lang, bounds, [layer.id for layer in layers])
     config["view"] = _view(query)
+    config["basemaps"] = [dict(b) for b in settings.basemaps]
     blocks = [panel.layer_block(layer, lang, *_layer_state(layer, query)) for layer in layers]
     basemaps = [{"label": "无底图（离线）" if lang == "zh" else "None (offline)", "value": ""}] + [
-        {"label": b.get("name", b.get("id")), "value": b["url"]} for b in settings.basemaps]
+        {"label": b.get("name", b["id"]), "value": b["id"]} for b in settings.basemaps]
     side = [
         panel.search_box(lang) if staff else None,
         html.H3(t("map.layers", lang)), *blocks,
@@ -114,7 +115,8 @@ clientside_callback(ClientsideFunction("zt", "applyChoropleth"), Output(IDS.MAP,
 clientside_callback(ClientsideFunction("zt", "setBasemap"), Output(IDS.BASEMAP, "title"),
                     Input(IDS.BASEMAP, "value"))
 clientside_callback(ClientsideFunction("zt", "flyTo"), Output(IDS.SEARCH_RESULTS, "title"),
-                    Input({"type": "zt-hit", "id": ALL, "lon": ALL, "lat": ALL}, "n_clicks"),
+                    Input({"type": "zt-hit", "id": ALL, "lon": ALL, "lat": ALL, "glon": ALL, "glat": ALL},
+                          "n_clicks"),
                     prevent_initial_call=True)
 
 
@@ -130,8 +132,9 @@ def run_search(query: str | None) -> list | html.P:
     if not hits:
         return html.P("未找到 / nothing found", className="zt-hint")
     return [html.Button([html.Strong(h["name"]), html.Br(), html.Small(f"{h['uscc']} · {h['address']}")],
-                        id={"type": "zt-hit", "id": h["id"], "lon": round(h["lon"], 6),
-                            "lat": round(h["lat"], 6)}, className="zt-hit", n_clicks=0)
+                        id={"type": "zt-hit", "id": h["id"], "lon": f"{h['lon']:.6f}",
+                            "lat": f"{h['lat']:.6f}", "glon": f"{h['glon']:.6f}",
+                            "glat": f"{h['glat']:.6f}"}, className="zt-hit", n_clicks=0)
             for h in hits]
 
 

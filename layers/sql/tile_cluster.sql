@@ -4,9 +4,9 @@ WITH bounds AS (
     SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env,
            ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s), 4326) AS env4326
 ), points AS (
-    SELECT ST_Transform(s.geom, 3857) AS p, s.{style} AS style
+    SELECT ST_Transform({geom}, 3857) AS p, s.{style} AS style
     FROM {source} s CROSS JOIN bounds b
-    WHERE s.geom && b.env4326 AND {filters}
+    WHERE s.geom && ST_Expand(b.env4326, %(margin)s) AND {filters}
 )
 SELECT ST_AsMVT(t, {name}, 4096, 'geom')
 FROM (

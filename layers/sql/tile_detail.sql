@@ -9,7 +9,7 @@ FROM (
     SELECT {columns},
            ST_AsMVTGeom(ST_Transform({geom}, 3857), b.env, 4096, 64, true) AS geom
     FROM {source} s CROSS JOIN bounds b
-    WHERE s.geom && b.env4326 AND ({tile_where}) AND {filters}
+    WHERE s.geom && ST_Expand(b.env4326, %(margin)s) AND ({tile_where}) AND {filters}
     LIMIT %(limit)s
 ) t
 WHERE t.geom IS NOT NULL
