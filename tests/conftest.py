@@ -81,9 +81,14 @@ def conn(db_url: str) -> Iterator[psycopg2.extensions.connection]:
         connection.close()
 
 
+# A GCJ-02 base map on a loopback port where nothing listens: tiles fail fast, offline as in CI.
+TEST_BASEMAPS = ({"id": "amap", "name": "高德（测试）", "url": "http://127.0.0.1:9/{z}/{x}/{y}.png",
+                  "crs": "gcj02"},)
+
+
 @pytest.fixture(scope="session")
 def settings(db_url: str, base_settings: Settings) -> Settings:
-    return Settings(database_url=db_url, home=base_settings.home)
+    return Settings(database_url=db_url, home=base_settings.home, basemaps=TEST_BASEMAPS)
 
 
 @pytest.fixture(scope="session")

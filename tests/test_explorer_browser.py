@@ -107,3 +107,21 @@ def test_search_flies_to_the_entity(live_url, driver, db_url):
     hit.click()
     time.sleep(3)
     assert driver.execute_script("return window.ztMap.getZoom()") > 15
+
+
+def test_gcj02_base_map_shifts_every_overlay(live_url, driver, db_url):
+    from geo.crs import wgs84_to_gcj02
+
+    entity = one(db_url, "SELECT min(id) FROM entities WHERE district_adcode = '440106'")
+    lon, lat = (one(db_url, f"SELECT ST_{c}(geom) FROM entities WHERE id = %s", (entity,)) for c in "XY")
+    glon, glat = wgs84_to_gcj02(lon, lat)
+    open_map(driver, live_url, f"?map=16/{glon}/{glat}&layers=admin_areas,entities&basemap=amap")
+    time.sleep(1)
+    idle(driver)
+    assert "crs=gcj02" in driver.execute_script("return window.ztMap.getSource('entities').tiles[0]")
+    drawn = driver.execute_script(
+        "return window.ztMap.queryRenderedFeatures({layers: ['entities-points']})"
+        ".filter(f => f.id === arguments[0]).map(f => f.geometry.coordinates)", entity)
+    assert drawn, "entity not drawn over the GCJ-02 base map"
+    assert abs(drawn[0][0] - glon) < 2e-5 and abs(drawn[0][1] - glat) < 2e-5
+    assert "basemap=amap" in driver.current_url

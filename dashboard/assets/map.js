@@ -257,6 +257,14 @@
     }
   }
 
+  function basemapEntry() {
+    // the base-map choice may arrive before the map's config: resolve it when both are there
+    const list = (state.config && state.config.basemaps) || [];
+    const entry = list.find((b) => b.id === state.basemapId) || null;
+    state.basemap = entry ? entry.id : null;
+    return entry;
+  }
+
   function whenReady(fn) {
     if (state.map && state.map.isStyleLoaded()) fn();
     else if (state.map) state.map.once("load", fn);
@@ -285,7 +293,7 @@
         map.on("load", () => {
           Object.keys(state.layers).forEach(applyLayer);
           applyChoropleth();
-          if (state.basemapEntry) applyBasemap(state.basemapEntry);
+          if (state.basemapId) applyBasemap(basemapEntry());
           el.dataset.loaded = "1";
           updateUrl();
         });
@@ -332,11 +340,8 @@
         return "";
       },
       setBasemap: function (id) {
-        const list = (state.config && state.config.basemaps) || [];
-        const entry = list.find((b) => b.id === id) || null;
-        state.basemap = entry ? entry.id : null;
-        state.basemapEntry = entry;
-        whenReady(() => { applyBasemap(entry); updateUrl(); });
+        state.basemapId = id || null;
+        whenReady(() => { applyBasemap(basemapEntry()); updateUrl(); });
         return "";
       },
       flyTo: function (clicks, ids) {
