@@ -1,0 +1,78 @@
+"""JSON API of the field (粤监管): tasks, check-ins, what is around me, evidence.
+
+Thin adapters: parse, call ``enforcement``, return. Each route declares who may use it.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+
+from accounts.roles import ADMIN, INSPECTOR, MANAGER, STAFF_ROLES
+from enforcement import field
+from enforcement.records import parse_id
+from geo.admin import parse_lon_lat
+from geo.errors import BadRequest
+from layers.web import principal, request_connection, requires
+
+bp = Blueprint("field_api", __name__, url_prefix="/api")
+SUPERVISORS = (MANAGER, ADMIN)
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("请求体应为 JSON 对象 / body must be a JSON object")
+    return body
+
+
+@bp.get("/tasks")
+@requires(*STAFF_ROLES)
+def tasks() -> Response:
+    """An inspector's own tasks or every task in the caller's region, nearest first if located."""
+    lon = lat = None
+    if request.args.get("lon") or request.args.get("lat"):
+        lon, lat = parse_lon_lat(request.args.get("lon"), request.args.get("lat"))
+    with request_connection() as conn:
+        rows = field.list_tasks(conn, principal(), lon=lon, lat=lat, status=request.args.get("status"))
+    return jsonify(rows)
+
+
+@bp.post("/tasks")
+@requires(*SUPERVISORS)
+def create_task() -> tuple[Response, int]:
+    """An ad-hoc task for named inspectors: ``{entity_id, assignees, due, kind}`` → 201 ``{id}``."""
+    with request_connection() as conn:
+        task_id = field.create_task(conn, principal(), _json_body())
+    return jsonify({"id": task_id}), 201
+
+
+@bp.post("/checkins")
+@requires(INSPECTOR)
+def checkin() -> tuple[Response, int]:
+    """``{task_id, lon, lat, accuracy_m, at}`` → ``{on_site, distance_m, radius_m, reason_required}``."""
+    with request_connection() as conn:
+        result = field.check_in(conn, principal(), _json_body())
+    return jsonify(result), 201
+
+
+@bp.post("/checkins/<checkin_id>/reason")
+@requires(INSPECTOR)
+def checkin_reason(checkin_id: str) -> tuple[Response, int]:
+    """The reason for an off-site or imprecise check-in: ``{reason}``."""
+    with request_connection() as conn:
+        result = field.give_reason(conn, principal(), parse_id(checkin_id, "checkin_id"),
+                                   _json_body().get("reason"))
+    return jsonify(result), 201
+
+
+@bp.get("/nearby")
+@requires(*STAFF_ROLES)
+def nearby() -> Response:
+    """Entities within ``radius`` metres (default 300) of ``lon``/``lat``, nearest first."""
+    lon, lat = parse_lon_lat(request.args.get("lon"), request.args.get("lat"))
+    try:
+        radius = float(request.args.get("radius", "300"))
+    except ValueError:
+        raise BadRequest("radius 应为数字 / radius must be a number") from None
+    with request_connection() as conn:
+        return jsonify(field.nearby_entities(conn, lon, lat, radius))
