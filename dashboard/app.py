@@ -12,7 +12,7 @@ from dash import Dash, dcc, html
 from flask import Flask, Response, has_request_context, request
 
 from accounts.roles import STAFF_ROLES, Principal
-from dashboard import api, auth, login
+from dashboard import api, auth, field_api, login
 from dashboard.i18n import LANG_COOKIE, pick_lang, request_lang, t
 from dashboard.login import role_label
 from geo.db import Database
@@ -59,6 +59,7 @@ def create_server(settings: Settings, db: Database) -> Flask:
     server.register_blueprint(tile_routes.bp)
     server.register_blueprint(api.bp)
     server.register_blueprint(login.bp)
+    server.register_blueprint(field_api.bp)
     server.register_blueprint(ogc_routes.bp)
     server.register_blueprint(export_routes.bp)
     server.register_error_handler(ZhengtuError, error_response)
