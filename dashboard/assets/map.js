@@ -221,6 +221,8 @@
     if (state.basemap) params.set("basemap", state.basemap);
     const next = `${window.location.pathname}?${params.toString()}`;
     window.history.replaceState(window.history.state, "", next);
+    const exportLink = document.getElementById("zt-export-map");
+    if (exportLink) exportLink.href = `/export/map.html?${params.toString()}`;
   }
 
   /* ---------- choropleth and base map ---------- */

@@ -7,6 +7,8 @@ layers, opacity, filters, base map) lives in the URL's query string, so a link r
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import dash
 from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
 from flask import current_app, request
@@ -86,6 +88,8 @@ def layout(lang: str | None = None, **query: str) -> html.Div:
         html.Div(panel.density_note(lang, DENSITY_RAMP) if staff else None),
         dcc.Dropdown(id=IDS.BASEMAP, options=basemaps, value=query.get("basemap", ""), clearable=False,
                      className="zt-basemap"),
+        html.A("导出地图（HTML）" if lang == "zh" else "Export map (HTML)", id=IDS.EXPORT_MAP,
+               href="/export/map.html?" + urlencode(query), className="zt-tool zt-export-map"),
     ]
     if staff:
         side += [html.H3("工具" if lang == "zh" else "Tools"), panel.tools(lang),
