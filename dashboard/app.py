@@ -9,7 +9,7 @@ from pathlib import Path
 
 import dash
 from dash import Dash, dcc, html
-from flask import Flask, Response, has_request_context, request
+from flask import Flask, Response, current_app, has_request_context, jsonify, request
 
 from accounts.roles import STAFF_ROLES, Principal
 from dashboard import api, auth, field_api, login
@@ -49,11 +49,17 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+def _too_large(_exc: Exception) -> Response:
+    limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+    return jsonify({"error": f"文件过大（上限约 {limit} MB）/ upload too large", "status": 413}), 413
+
+
 def create_server(settings: Settings, db: Database) -> Flask:
     """The Flask server with the JSON/tile endpoints and one error mapping for all of them."""
     server = Flask("zhengtu", static_folder=None)
     server.config["ZHENGTU_SETTINGS"] = settings
     server.config["JSON_AS_ASCII"] = False
+    server.config["MAX_CONTENT_LENGTH"] = settings.evidence_max_bytes + 1024 * 1024
     server.json.ensure_ascii = False  # type: ignore[attr-defined]
     server.extensions[EXTENSION_KEY] = db
     server.register_blueprint(tile_routes.bp)
@@ -63,6 +69,7 @@ def create_server(settings: Settings, db: Database) -> Flask:
     server.register_blueprint(ogc_routes.bp)
     server.register_blueprint(export_routes.bp)
     server.register_error_handler(ZhengtuError, error_response)
+    server.register_error_handler(413, _too_large)
     server.before_request(auth.before_request)
     server.after_request(auth.after_request)
     server.after_request(_security_headers)

@@ -136,6 +136,34 @@ def _user(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _evidence(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import date, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from tqdm import tqdm
+
+    from enforcement.chain import record_digest
+    from enforcement.verify import verify_chains, verify_digests
+
+    with closing(connect(_url(settings))) as conn:
+        if args.action == "digest":
+            day = date.fromisoformat(args.day) if args.day else (
+                datetime.now(ZoneInfo("Asia/Shanghai")).date() - timedelta(days=1))
+            with conn:
+                root, links = record_digest(conn, day)
+            print(f"{day} 日摘要 digest: {links} links, Merkle root {root}")
+            return 0
+        key = f"case:{args.case}" if args.case else (f"task:{args.task}" if args.task else None)
+        with tqdm(desc="校验证据链 verifying", unit="link") as bar:
+            count, problems = verify_chains(conn, settings.evidence_dir, key, bar.update)
+        problems += [] if key else verify_digests(conn)
+    for problem in problems:
+        print(f"断链 BREAK: {problem}")
+    print(f"已校验 {count} 个链节点，发现 {len(problems)} 处问题 / {count} links checked, "
+          f"{len(problems)} problems")
+    return 1 if problems else 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zhengtu", description="政图 Zhengtu")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -170,6 +198,12 @@ def _parser() -> argparse.ArgumentParser:
     user_sub.add_parser("disable", help="停用账户").add_argument("name")
     user_sub.add_parser("token", help="签发 API 令牌（打印一次）").add_argument("name")
     user.set_defaults(func=_user)
+    ev = sub.add_parser("evidence", help="证据链校验与日摘要 / evidence chain verification and digests")
+    ev.add_argument("action", choices=["verify", "digest"])
+    ev.add_argument("--case", type=int, help="只校验某案件的链 / only this case's chain")
+    ev.add_argument("--task", type=int, help="只校验某任务的链 / only this task's chain")
+    ev.add_argument("--day", help="digest: YYYY-MM-DD (默认昨天 / default yesterday)")
+    ev.set_defaults(func=_evidence)
     tiles = sub.add_parser("tiles", help="重建聚合瓦片网格 / rebuild the tile pyramid")
     tiles.add_argument("action", choices=["rebuild"])
     tiles.set_defaults(func=_tiles)

@@ -5,13 +5,15 @@ Thin adapters: parse, call ``enforcement``, return. Each route declares who may 
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request, send_file
 
-from accounts.roles import ADMIN, INSPECTOR, MANAGER, STAFF_ROLES
-from enforcement import field
+from accounts import audit
+from accounts.roles import ADMIN, INSPECTOR, LEGAL_REVIEWER, MANAGER, STAFF_ROLES
+from enforcement import evidence, field
+from enforcement.evidence import Intake
 from enforcement.records import parse_id
 from geo.admin import parse_lon_lat
-from geo.errors import BadRequest
+from geo.errors import BadRequest, NotFound
 from layers.web import principal, request_connection, requires
 
 bp = Blueprint("field_api", __name__, url_prefix="/api")
@@ -76,3 +78,47 @@ def nearby() -> Response:
         raise BadRequest("radius 应为数字 / radius must be a number") from None
     with request_connection() as conn:
         return jsonify(field.nearby_entities(conn, lon, lat, radius))
+
+
+def _intake() -> Intake:
+    settings = current_app.config["ZHENGTU_SETTINGS"]
+    return Intake(store=settings.evidence_dir, max_bytes=settings.evidence_max_bytes)
+
+
+@bp.post("/evidence")
+@requires(INSPECTOR, LEGAL_REVIEWER, ADMIN)
+def upload_evidence() -> tuple[Response, int]:
+    """Multipart evidence upload (contract in docs/ARCHITECTURE.md): 201 new, 200 replay."""
+    upload = evidence.parse_upload(request.headers.get("Idempotency-Key"), request.form.to_dict())
+    file = request.files.get("file")
+    if file is None:
+        raise BadRequest("缺少文件字段 file / missing file")
+    with request_connection() as conn:
+        body, created = evidence.record_evidence(conn, principal(), upload, file.stream, _intake())
+    return jsonify(body), 201 if created else 200
+
+
+@bp.get("/evidence/<evidence_id>")
+@requires(*STAFF_ROLES)
+def evidence_metadata(evidence_id: str) -> Response:
+    """An evidence record's receipt and capture facts (RLS: only in the caller's region)."""
+    with request_connection() as conn:
+        record = evidence.find(conn, evidence_id=parse_id(evidence_id, "evidence_id"))
+    if record is None:
+        raise NotFound("证据不存在或不在您的辖区 / evidence not found")
+    return jsonify(evidence.receipt(record))
+
+
+@bp.get("/evidence/<evidence_id>/file")
+@requires(INSPECTOR, LEGAL_REVIEWER, MANAGER, ADMIN)
+def evidence_file(evidence_id: str) -> Response:
+    """The stored bytes (audited: evidence may show people)."""
+    eid = parse_id(evidence_id, "evidence_id")
+    with request_connection() as conn:
+        record = evidence.find(conn, evidence_id=eid)
+        if record is None:
+            raise NotFound("证据不存在或不在您的辖区 / evidence not found")
+        audit.record(conn, principal(), "read_evidence", object_type="evidence", object_id=eid,
+                     ip=request.remote_addr)
+    path = _intake().store / record["path"]
+    return send_file(path, mimetype=record["media_type"], download_name=path.name, etag=record["sha256"].strip())

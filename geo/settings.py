@@ -27,6 +27,13 @@ class Settings:
     secure_cookies: bool = False  # set ZHENGTU_SECURE_COOKIES=1 behind HTTPS
     session_idle_minutes: int = 30
     session_max_hours: int = 12
+    evidence_root: Path | None = None  # default: <home>/evidence
+    evidence_max_bytes: int = 200 * 1024 * 1024
+
+    @property
+    def evidence_dir(self) -> Path:
+        """Where evidence files are stored (content-addressed; never edited in place)."""
+        return self.evidence_root or self.home / "evidence"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -44,4 +51,6 @@ class Settings:
             secure_cookies=env.get("ZHENGTU_SECURE_COOKIES", "") in ("1", "true", "yes"),
             session_idle_minutes=int(env.get("ZHENGTU_SESSION_IDLE_MINUTES", "30")),
             session_max_hours=int(env.get("ZHENGTU_SESSION_MAX_HOURS", "12")),
+            evidence_root=Path(env["ZHENGTU_EVIDENCE_DIR"]) if env.get("ZHENGTU_EVIDENCE_DIR") else None,
+            evidence_max_bytes=int(env.get("ZHENGTU_EVIDENCE_MAX_MB", "200")) * 1024 * 1024,
         )

@@ -87,8 +87,9 @@ TEST_BASEMAPS = ({"id": "amap", "name": "高德（测试）", "url": "http://127
 
 
 @pytest.fixture(scope="session")
-def settings(db_url: str, base_settings: Settings) -> Settings:
-    return Settings(database_url=db_url, home=base_settings.home, basemaps=TEST_BASEMAPS)
+def settings(db_url: str, base_settings: Settings, tmp_path_factory) -> Settings:
+    return Settings(database_url=db_url, home=base_settings.home, basemaps=TEST_BASEMAPS,
+                    evidence_root=tmp_path_factory.mktemp("evidence"))
 
 
 @pytest.fixture(scope="session")
