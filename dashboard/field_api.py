@@ -122,3 +122,14 @@ def evidence_file(evidence_id: str) -> Response:
                      ip=request.remote_addr)
     path = _intake().store / record["path"]
     return send_file(path, mimetype=record["media_type"], download_name=path.name, etag=record["sha256"].strip())
+
+
+@bp.get("/evidence/<evidence_id>/thumb")
+@requires(INSPECTOR, LEGAL_REVIEWER, MANAGER, ADMIN)
+def evidence_thumb(evidence_id: str) -> Response:
+    """A photo's 320 px thumbnail (EXIF stripped), for dossiers and the phone's evidence list."""
+    with request_connection() as conn:
+        record = evidence.find(conn, evidence_id=parse_id(evidence_id, "evidence_id"))
+    if record is None or not record["thumb_path"]:
+        raise NotFound("缩略图不存在 / no thumbnail")
+    return send_file(_intake().store / record["thumb_path"], mimetype="image/jpeg", max_age=86400)

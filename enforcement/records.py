@@ -27,6 +27,23 @@ SELECT id, kind, status, due_date FROM inspection_tasks WHERE entity_id = %s ORD
 ENTITY_CASES_SQL = """
 SELECT id, case_no, title, stage, opened_on FROM cases WHERE entity_id = %s ORDER BY opened_on DESC
 """
+ENTITY_EVIDENCE_SQL = """
+SELECT v.id, v.kind, v.media_type, to_char(v.received_at, 'YYYY-MM-DD HH24:MI') AS received_at,
+       v.thumb_path IS NOT NULL AS has_thumb, v.flags
+FROM evidence v
+LEFT JOIN inspection_tasks t ON t.id = v.task_id
+LEFT JOIN cases c ON c.id = v.case_id
+WHERE t.entity_id = %(id)s OR c.entity_id = %(id)s
+ORDER BY v.received_at DESC LIMIT 50
+"""
+ENTITY_EVENTS_SQL = """
+SELECT v.id, v.category, v.status, to_char(v.reported_at, 'YYYY-MM-DD HH24:MI') AS reported_at,
+       round(ST_Distance(v.geom::geography, e.geom::geography)) AS distance_m
+FROM entities e JOIN city_events v
+  ON v.geom && ST_Expand(e.geom, 0.006) AND ST_DWithin(v.geom::geography, e.geom::geography, 500)
+WHERE e.id = %(id)s
+ORDER BY v.reported_at DESC LIMIT 20
+"""
 CASE_SQL = """
 SELECT c.id, c.case_no, c.title, c.stage, c.opened_on, c.district_adcode, c.entity_id,
        e.name AS entity_name, e.uscc
@@ -68,6 +85,10 @@ def entity_dossier(conn: psycopg2.extensions.connection, who: Principal, entity_
         entity["tasks"] = _rows(cur)
         cur.execute(ENTITY_CASES_SQL, (entity_id,))
         entity["cases"] = _rows(cur)
+        cur.execute(ENTITY_EVIDENCE_SQL, {"id": entity_id})
+        entity["evidence"] = _rows(cur)
+        cur.execute(ENTITY_EVENTS_SQL, {"id": entity_id})
+        entity["nearby_events"] = _rows(cur)
     if revealed:
         audit(conn, who, "read_personal", object_type="entities", object_id=entity_id,
               detail={"fields": revealed}, ip=ip)

@@ -148,3 +148,16 @@ def test_verify_passes_then_names_a_tampered_file(app, tokens, task_id, db_url, 
         assert f"evidence {body['id']}: file content does not match" in broken.stdout
     finally:
         path.write_bytes(original)
+
+
+def test_dossier_lists_evidence_with_thumbnails_and_nearby_events(app, tokens, task_id, db_url):
+    client = app.server.test_client()
+    body = upload(client, tokens, task_id, (PHOTOS / "DSCN0042.jpg").read_bytes() + b"\x00d").get_json()
+    entity = one(db_url, "SELECT entity_id FROM inspection_tasks WHERE id = %s", (task_id,))
+    dossier = client.get(f"/api/entities/{entity}", headers=bearer(tokens, "insp_tianhe")).get_json()
+    item = next(e for e in dossier["evidence"] if e["id"] == body["id"])
+    assert item["has_thumb"] and item["kind"] == "photo"
+    thumb = client.get(f"/api/evidence/{body['id']}/thumb", headers=bearer(tokens, "insp_tianhe"))
+    assert thumb.status_code == 200 and thumb.data[:3] == b"\xff\xd8\xff"
+    assert isinstance(dossier["nearby_events"], list)
+    assert all(e["distance_m"] <= 500 for e in dossier["nearby_events"])
