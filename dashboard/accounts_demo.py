@@ -39,7 +39,44 @@ def ensure_demo_accounts(conn: psycopg2.extensions.connection, home: Path) -> li
                 set_password(conn, username, password)
             accounts.append({"username": username, "role": role, "region": region,
                              "password": password})
+    ensure_demo_tasks(conn, [a for a in accounts if a["role"] == "inspector"])
     home.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({a["username"]: a["password"] for a in accounts}, indent=2))
     os.chmod(path, 0o600)
     return accounts
+
+
+DEMO_TASKS_PER_INSPECTOR = 5
+NEAREST_UNTASKED = """
+SELECT e.id FROM entities e
+WHERE e.district_adcode = %s
+  AND NOT EXISTS (SELECT 1 FROM inspection_tasks t WHERE t.entity_id = e.id AND %s = ANY(t.assigned_users))
+ORDER BY e.geom <-> (SELECT ST_PointOnSurface(geom) FROM admin_areas
+                     WHERE level = 'district' AND adcode = %s)
+LIMIT %s
+"""
+
+
+def ensure_demo_tasks(conn: psycopg2.extensions.connection, inspectors: list[dict]) -> None:
+    """Give each demo inspector a few open tasks near the centre of their district (with chain links)."""
+    from datetime import date, timedelta
+
+    from accounts.roles import ADMIN, Principal
+    from enforcement.field import create_task
+
+    supervisor = Principal("demo-supervisor", ADMIN, "44")
+    with conn:
+        for account in inspectors:
+            with conn.cursor() as cur:
+                cur.execute("SELECT count(*) FROM inspection_tasks WHERE %s = ANY(assigned_users) "
+                            "AND status <> 'done'", (account["username"],))
+                missing = DEMO_TASKS_PER_INSPECTOR - cur.fetchone()[0]
+                if missing <= 0:
+                    continue
+                cur.execute(NEAREST_UNTASKED, (account["region"], account["username"], account["region"],
+                                               missing))
+                entity_ids = [r[0] for r in cur.fetchall()]
+            for i, entity_id in enumerate(entity_ids):
+                create_task(conn, supervisor, {"entity_id": entity_id, "assignees": [account["username"]],
+                                               "due": (date.today() + timedelta(days=i)).isoformat(),
+                                               "kind": ("complaint", "routine", "campaign")[i % 3]})

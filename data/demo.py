@@ -40,8 +40,10 @@ AUDIT_BULK = """
 INSERT INTO audit_log (username, action, object_type, detail)
 VALUES (%s, 'bulk_load', 'entities', %s::jsonb)
 """
-TRUNCATE = ("TRUNCATE city_events, cases, inspection_tasks, officers, entities "
-            "RESTART IDENTITY CASCADE")
+# A demo reset clears the field records and their chains with the tasks they belong to, so that
+# `zhengtu evidence verify` stays meaningful (stored files are content-addressed and simply orphaned).
+TRUNCATE = ("TRUNCATE chain_digests, chain_links, checkin_reasons, checkins, evidence, city_events, "
+            "cases, inspection_tasks, officers, entities RESTART IDENTITY CASCADE")
 
 
 def copy_frame(cur: psycopg2.extensions.cursor, table: str, frame: pd.DataFrame) -> None:
