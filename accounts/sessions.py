@@ -18,12 +18,14 @@ INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at, ip, user_agen
 VALUES (%(hash)s, %(user_id)s, %(csrf)s, now() + make_interval(hours => %(hours)s), %(ip)s, %(ua)s)
 """
 LOAD = """
-UPDATE sessions s SET last_seen_at = now()
-FROM users u
-WHERE s.token_hash = %(hash)s AND u.id = s.user_id AND NOT u.disabled
+SELECT u.id, u.username, u.display_name, u.role, u.region, s.csrf_token,
+       s.last_seen_at < now() - interval '1 minute'
+FROM sessions s JOIN users u ON u.id = s.user_id
+WHERE s.token_hash = %(hash)s AND NOT u.disabled
   AND s.expires_at > now() AND s.last_seen_at > now() - make_interval(mins => %(idle)s)
-RETURNING u.id, u.username, u.display_name, u.role, u.region, s.csrf_token
 """
+# the idle clock only needs minute precision: one write a minute, not one per tile request
+TOUCH = "UPDATE sessions SET last_seen_at = now() WHERE token_hash = %(hash)s"
 
 
 def create_session(conn: psycopg2.extensions.connection, principal: Principal, *, hours: int,
@@ -40,12 +42,15 @@ def create_session(conn: psycopg2.extensions.connection, principal: Principal, *
 def load_session(conn: psycopg2.extensions.connection, token: str, *,
                  idle_minutes: int) -> Principal | None:
     """The principal of a live session (sliding idle timeout, absolute expiry), or None."""
+    params = {"hash": token_hash(token), "idle": idle_minutes}
     with conn.cursor() as cur:
-        cur.execute(LOAD, {"hash": token_hash(token), "idle": idle_minutes})
+        cur.execute(LOAD, params)
         row = cur.fetchone()
+        if row is not None and row[6]:
+            cur.execute(TOUCH, params)
     if row is None:
         return None
-    uid, username, display, role, region, csrf = row
+    uid, username, display, role, region, csrf = row[:6]
     return Principal(username, role, region, display, via="session", user_id=uid, csrf_token=csrf)
 
 

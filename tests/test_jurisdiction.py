@@ -114,3 +114,18 @@ def test_aggregated_tiles_count_only_the_callers_region(app, tokens, db_url):
     counted = sum(f["properties"]["count"]
                   for f in mapbox_vector_tile.decode(response.data)["entities"]["features"])
     assert counted == one(db_url, "SELECT count(*) FROM entities WHERE district_adcode = '440106'")
+
+
+def test_spatial_index_is_used_under_row_level_security(app_db):
+    """RLS must not turn a street tile into a table scan (see migration 0005)."""
+    from layers.registry import LAYERS
+    from layers.tiles import tile_for, tile_query
+
+    query, params = tile_query(LAYERS["entities"], tile_for(113.33, 23.13, 15))
+    with app_db.connection({"region": "44"}) as conn, conn.cursor() as cur:
+        cur.execute("SET LOCAL enable_seqscan = off")  # a tiny test table would be scanned anyway
+        cur.execute(sql.SQL("EXPLAIN ") + query, params)
+        plan = "\n".join(row[0] for row in cur.fetchall())
+        cur.execute("SELECT proleakproof FROM pg_proc WHERE proname = 'geometry_overlaps'")
+        assert cur.fetchone()[0] is True
+    assert "entities_geom_gix" in plan
