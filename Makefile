@@ -1,5 +1,5 @@
 # The two commands of the README: `make demo` runs the product, `make test` runs every test.
-.PHONY: setup demo test lint bench-load bench-tiles clean-db
+.PHONY: setup demo test lint bench-load bench-tiles bench-compare clean-db
 
 ENTITIES ?= 200000
 PORT ?= 8050
@@ -23,6 +23,10 @@ bench-load: setup
 
 bench-tiles: setup
 	.venv/bin/python bench/tiles.py
+
+bench-compare: setup
+	test -x .venv-bench/bin/uvicorn || (python3 -m venv .venv-bench && .venv-bench/bin/pip install -q tipg uvicorn)
+	.venv/bin/python bench/tile_compare.py
 
 clean-db:
 	-.venv/bin/zhengtu db stop
