@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image, ImageChops, ImageStat, TiffImagePlugin
 
-from enforcement import media
+from enforcement import media, mediatypes
 from geo.errors import BadRequest
 
 PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "photos"
@@ -80,26 +80,26 @@ def dms(d: float, m: float, s: float) -> float:
 
 
 @pytest.mark.parametrize(("head", "expected"), [
-    (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", media.JPEG),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", media.PNG),
-    (PDF_BYTES, media.PDF),
-    (ftyp(b"isom", b"isom", b"iso2", b"avc1", b"mp41"), media.MP4),
-    (ftyp(b"mp42", b"mp42", b"isom"), media.MP4),
-    (ftyp(b"qt  ", b"qt  "), media.MOV),
-    (ftyp(b"3gp4", b"isom", b"3gp4"), media.MP4),  # unknown major: a specific compatible brand decides
-    (ftyp(b"M4A ", b"M4A ", b"mp42", b"isom"), media.M4A),
-    (ftyp(b"M4B ", b"M4B ", b"isom"), media.M4A),
-    (ftyp(b"heic", b"mif1", b"heic"), media.HEIC),
-    (ftyp(b"mif1", b"mif1", b"MiHE", b"heic"), media.HEIC),  # major mif1, compatible heic
-    (ftyp(b"mif1", b"mif1"), media.HEIF),
-    (ftyp(b"msf1", b"msf1", b"hevc"), media.HEIC),
+    (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", mediatypes.JPEG),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", mediatypes.PNG),
+    (PDF_BYTES, mediatypes.PDF),
+    (ftyp(b"isom", b"isom", b"iso2", b"avc1", b"mp41"), mediatypes.MP4),
+    (ftyp(b"mp42", b"mp42", b"isom"), mediatypes.MP4),
+    (ftyp(b"qt  ", b"qt  "), mediatypes.MOV),
+    (ftyp(b"3gp4", b"isom", b"3gp4"), mediatypes.MP4),  # unknown major: a specific compatible brand decides
+    (ftyp(b"M4A ", b"M4A ", b"mp42", b"isom"), mediatypes.M4A),
+    (ftyp(b"M4B ", b"M4B ", b"isom"), mediatypes.M4A),
+    (ftyp(b"heic", b"mif1", b"heic"), mediatypes.HEIC),
+    (ftyp(b"mif1", b"mif1", b"MiHE", b"heic"), mediatypes.HEIC),  # major mif1, compatible heic
+    (ftyp(b"mif1", b"mif1"), mediatypes.HEIF),
+    (ftyp(b"msf1", b"msf1", b"hevc"), mediatypes.HEIC),
     (ftyp(b"avif", b"avif", b"mif1", b"miaf"), None),  # AVIF lists mif1 too; it is not HEIC
     (b"\x00\x00\x00\x08ftypisom", None),  # ftyp box too small to hold a brand
-    (adts(0xF1), media.AAC),
-    (adts(0xF9), media.AAC),
-    ("巡查记录：门店已整改。\nNote: fixed.".encode(), media.NOTE),
+    (adts(0xF1), mediatypes.AAC),
+    (adts(0xF9), mediatypes.AAC),
+    ("巡查记录：门店已整改。\nNote: fixed.".encode(), mediatypes.NOTE),
     (b"text with a \x00 NUL", None),
-    (b"abcdftyp is only a word in this note", media.NOTE),
+    (b"abcdftyp is only a word in this note", mediatypes.NOTE),
     ("乱码".encode("gbk"), None),  # not UTF-8
     (b"", None),
     (b"GIF89a\x01\x00\x01\x00", None),
@@ -111,16 +111,16 @@ def test_sniff_by_magic(head, expected):
 def test_sniff_ignores_the_name_of_a_real_photo(tmp_path):
     renamed = tmp_path / "report.pdf"
     renamed.write_bytes((PHOTOS / "DSCN0010.jpg").read_bytes())
-    assert media.sniff_file(renamed) == media.JPEG
-    assert media.sniff_file(HEIC_FILE) == media.HEIC
+    assert media.sniff_file(renamed) == mediatypes.JPEG
+    assert media.sniff_file(HEIC_FILE) == mediatypes.HEIC
 
 
 def test_long_note_is_checked_to_the_end(tmp_path):
     text = tmp_path / "note"
     # a 3-byte character straddles the sniffing window: the head alone is not valid UTF-8
-    text.write_bytes(b"a" * (media.HEAD_BYTES - 1) + "整改".encode() * 1000)
-    assert media.sniff(text.read_bytes()[:media.HEAD_BYTES]) is None
-    assert media.sniff_file(text) == media.NOTE
+    text.write_bytes(b"a" * (mediatypes.HEAD_BYTES - 1) + "整改".encode() * 1000)
+    assert media.sniff(text.read_bytes()[:mediatypes.HEAD_BYTES]) is None
+    assert media.sniff_file(text) == mediatypes.NOTE
     text.write_bytes("记录".encode() * 5000 + b"\x00binary tail")
     assert media.sniff_file(text) is None
 
@@ -128,10 +128,10 @@ def test_long_note_is_checked_to_the_end(tmp_path):
 def test_audio_only_mp4_is_audio(tmp_path):
     recording = tmp_path / "voice.mp4"
     recording.write_bytes(mp4(b"soun"))
-    assert media.sniff(recording.read_bytes()[:64]) == media.MP4  # the brand alone says video
-    assert media.sniff_file(recording) == media.M4A
+    assert media.sniff(recording.read_bytes()[:64]) == mediatypes.MP4  # the brand alone says video
+    assert media.sniff_file(recording) == mediatypes.M4A
     recording.write_bytes(mp4(b"vide", b"soun"))
-    assert media.sniff_file(recording) == media.MP4
+    assert media.sniff_file(recording) == mediatypes.MP4
 
 
 # --- receiving ---------------------------------------------------------------------------------------
@@ -143,7 +143,7 @@ def test_sm3_matches_gbt_32905_vector(tmp_path):
     got = put(tmp_path, b"abc", "note")
     assert got.sm3 == vector
     assert got.sha256 == hashlib.sha256(b"abc").hexdigest()
-    assert got.size == 3 and got.media_type == media.NOTE
+    assert got.size == 3 and got.media_type == mediatypes.NOTE
 
 
 def test_photo_is_stored_by_content_address(tmp_path):
@@ -162,7 +162,7 @@ def test_photo_is_stored_by_content_address(tmp_path):
 def test_heic_from_iphone_is_accepted_as_photo(tmp_path):
     data = HEIC_FILE.read_bytes()
     got = put(tmp_path, data, "photo")
-    assert got.media_type == media.HEIC and got.path.suffix == ".heic"
+    assert got.media_type == mediatypes.HEIC and got.path.suffix == ".heic"
     assert put(tmp_path, data, "document").path == got.path  # a scan may be a photo
     with pytest.raises(media.UnsupportedMedia):
         put(tmp_path, data, "video")
@@ -189,11 +189,11 @@ def test_unrecognised_content_is_refused(tmp_path):
 
 
 def test_kinds_accept_their_categories(tmp_path):
-    assert put(tmp_path, PDF_BYTES, "document").media_type == media.PDF
-    assert put(tmp_path, jpeg_bytes(), "document").media_type == media.JPEG
-    assert put(tmp_path, adts() * 10, "audio").media_type == media.AAC
-    assert put(tmp_path, mp4(b"soun"), "audio").media_type == media.M4A
-    assert put(tmp_path, mp4(b"vide", b"soun"), "video").media_type == media.MP4
+    assert put(tmp_path, PDF_BYTES, "document").media_type == mediatypes.PDF
+    assert put(tmp_path, jpeg_bytes(), "document").media_type == mediatypes.JPEG
+    assert put(tmp_path, adts() * 10, "audio").media_type == mediatypes.AAC
+    assert put(tmp_path, mp4(b"soun"), "audio").media_type == mediatypes.M4A
+    assert put(tmp_path, mp4(b"vide", b"soun"), "video").media_type == mediatypes.MP4
     with pytest.raises(media.UnsupportedMedia, match="检测为 M4A"):
         put(tmp_path, mp4(b"soun", major=b"isom"), "video")
     with pytest.raises(media.UnsupportedMedia):
