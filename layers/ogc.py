@@ -300,7 +300,31 @@ def collection(conn: psycopg2.extensions.connection, layer: Layer, base: str,
             "links": [link(f"{url}?f=json", "self", JSON, "本页 / this document"),
                       link(f"{url}?f=html", "alternate", HTML, "网页 / as HTML"),
                       link(f"{url}/items?f=json", "items", GEOJSON, f"{layer.title_zh}要素 / features"),
-                      link(f"{url}/items?f=html", "items", HTML, f"{layer.title_zh}要素（网页）/ features as HTML")]}
+                      link(f"{url}/items?f=html", "items", HTML, f"{layer.title_zh}要素（网页）/ features as HTML"),
+                      link(f"{url}/schema", "describedby", SCHEMA, "要素字段 / feature schema")]}
+
+
+SCHEMA = "application/schema+json"
+JSON_TYPES = {"integer": {"type": "integer"}, "number": {"type": "number"}, "string": {"type": "string"},
+              "date": {"type": "string", "format": "date"},
+              "datetime": {"type": "string", "format": "date-time"}}
+
+
+def schema(layer: Layer, base: str) -> dict:
+    """JSON Schema of a collection's features, from the registry.
+
+    Clients such as GDAL read field types from it instead of guessing them from a page of data
+    (a column that is empty on the first page would otherwise come out as text).
+    """
+    properties = {name: {**JSON_TYPES[spec.type], "title": spec.label_zh, "description": spec.label_en}
+                  for name, spec in layer.fields.items()}
+    # a GeoJSON Feature schema: the fields sit under "properties" → "properties", where GDAL looks
+    return {"$schema": "https://json-schema.org/draft/2019-09/schema",
+            "$id": f"{base}/collections/{layer.id}/schema", "title": layer.title_zh, "type": "object",
+            "required": ["type", "geometry", "properties"],
+            "properties": {"type": {"type": "string", "enum": ["Feature"]},
+                           "geometry": {"type": "object"},
+                           "properties": {"type": "object", "properties": properties}}}
 
 
 def collections(conn: psycopg2.extensions.connection, layers: Iterable[Layer], base: str) -> dict:

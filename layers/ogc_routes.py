@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
 
 from accounts.roles import ALL_ROLES, PUBLIC
 from geo.errors import BadRequest
@@ -106,6 +106,16 @@ def collection(collection_id: str) -> Response:
     with request_connection() as conn:
         doc = ogc.collection(conn, layer, _base())
     return _respond(doc, ogc.JSON, html, "ogc_collection.html", layer=layer)
+
+
+@bp.get("/collections/<collection_id>/schema")
+@requires(*ALL_ROLES)  # each layer's roles are checked inside: unknown or not allowed → 404
+def schema(collection_id: str) -> Response:
+    """The collection's feature schema (field names and types), for GIS clients."""
+    layer = ogc.find_collection(principal(), collection_id)
+    response = jsonify(ogc.schema(layer, _base()))
+    response.mimetype = ogc.SCHEMA
+    return response
 
 
 @bp.get("/collections/<collection_id>/items")

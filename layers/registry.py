@@ -122,6 +122,10 @@ EVENT_LEGEND = _legend(("信息收集", "信息收集", "Reported", "#e63946"), 
                        ("派遣", "派遣", "Dispatched", "#fcbf49"), ("处置", "处置", "Handling", "#3a86ff"),
                        ("结案", "结案", "Closed", "#2a9d8f"))
 
+EVIDENCE_LEGEND = _legend(("photo", "照片", "Photo", "#3a86ff"), ("video", "视频", "Video", "#8338ec"),
+                          ("audio", "录音", "Audio", "#ff006e"), ("document", "文档", "Document", "#6c757d"),
+                          ("note", "文字记录", "Note", "#2a9d8f"))
+
 DISTRICT = Filter("prefix", "district_adcode", label_zh="辖区")
 COMMON = {"id": Field("integer", "编号", "ID"), "district_adcode": Field("string", "区县代码", "District")}
 
@@ -196,6 +200,22 @@ LAYERS: dict[str, Layer] = {layer.id: layer for layer in (
         popup_fields=("category", "description", "status", "source", "reported_at"),
         style_field="status", legend=EVENT_LEGEND, time_field="reported_at", aggregate="cluster",
         aggregate_max_zoom=10, heatmap=True, visible=False,
+    ),
+    Layer(
+        id="evidence", title_zh="取证位置", title_en="Evidence locations", geometry="point",
+        source="layer_evidence",
+        fields={**COMMON, "kind": Field("string", "类型", "Kind"),
+                "media_type": Field("string", "文件类型", "Media type"),
+                "received_at": Field("datetime", "接收时间", "Received"),
+                "username": Field("string", "取证人", "Captured by"),
+                "task_id": Field("integer", "任务编号", "Task"), "case_id": Field("integer", "案件编号", "Case"),
+                "flags": Field("string", "提示", "Flags")},
+        filters={"kind": Filter("enum", "kind", tuple(e.value for e in EVIDENCE_LEGEND), "类型"),
+                 "received_from": Filter("date_from", "received_at", label_zh="接收起"),
+                 "received_to": Filter("date_to", "received_at", label_zh="接收止"), "district": DISTRICT},
+        popup_fields=("kind", "received_at", "username", "task_id", "flags"), style_field="kind",
+        legend=EVIDENCE_LEGEND, time_field="received_at", aggregate="cluster", aggregate_max_zoom=10,
+        visible=False, roles=("inspector", "legal_reviewer", "manager", "admin"),
     ),
 )}
 

@@ -6,6 +6,7 @@ loaded with Guangdong's real boundaries and a small seeded demo set, and dropped
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import threading
@@ -143,3 +144,34 @@ def driver():
     browser.set_script_timeout(60)
     yield browser
     browser.quit()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def seeded_evidence(db_url: str, settings: Settings) -> int:
+    """One real photo recorded through the intake, so every layer (evidence locations too) has rows."""
+    import io
+    import uuid
+    from datetime import date, timedelta
+    from pathlib import Path
+
+    from accounts.roles import ADMIN, Principal
+    from enforcement.evidence import Intake, parse_upload, record_evidence
+    from enforcement.field import create_task
+
+    photo = Path(__file__).resolve().parents[2] / "shared/fixtures/photos/DSCN0010.jpg"
+    data = photo.read_bytes()
+    inspector = Principal("insp_tianhe", "inspector", "440106")
+    with closing(connect(db_url)) as conn, conn:
+        with conn.cursor() as cur:
+            cur.execute("SELECT min(id) FROM entities WHERE district_adcode = '440106'")
+            entity = cur.fetchone()[0]
+        task = create_task(conn, Principal("seed", ADMIN, "44"), {
+            "entity_id": entity, "assignees": ["insp_tianhe"], "kind": "routine",
+            "due": (date.today() + timedelta(days=3)).isoformat()})
+        upload = parse_upload(str(uuid.uuid4()), {
+            "kind": "photo", "task_id": str(task), "sha256": hashlib.sha256(data).hexdigest(),
+            "lon": "113.33", "lat": "23.135", "accuracy_m": "10",
+            "captured_at": "2026-11-25T09:30:00+08:00"})
+        receipt, _ = record_evidence(conn, inspector, upload, io.BytesIO(data),
+                                     Intake(settings.evidence_dir, settings.evidence_max_bytes))
+    return receipt["id"]

@@ -56,6 +56,9 @@ MATRIX = [
     ("field_api.checkin_reason", "POST", lambda ids: "/api/checkins/1/reason", None,
      expect(LOGIN, 400, DENY, DENY, DENY, DENY)),
     ("field_api.nearby", "GET", lambda ids: "/api/nearby?lon=113.32&lat=23.13", None, STAFF_OK),
+    ("ogc.schema", "GET", lambda ids: "/ogc/collections/admin_areas/schema", None, ALL_OK),
+    ("ogc.schema", "GET", lambda ids: "/ogc/collections/entities/schema", None,
+     expect(NOTFOUND, OK, OK, OK, OK, OK)),
     ("field_api.upload_evidence", "POST", lambda ids: "/api/evidence", None,
      expect(LOGIN, 400, 400, DENY, DENY, 400)),
     ("field_api.evidence_metadata", "GET", lambda ids: "/api/evidence/999999999", None,
@@ -85,6 +88,12 @@ MATRIX = [
      expect(NOTFOUND, OK, OK, OK, NOTFOUND, OK)),
     ("ogc.item", "GET", lambda ids: f"/ogc/collections/cases/items/{ids['case']}?f=html", None,
      expect(NOTFOUND, OK, OK, OK, NOTFOUND, OK)),
+    ("field.shell", "GET", lambda ids: "/field", None, expect(REDIRECT, OK, OK, OK, OK, OK)),
+    ("field.entity", "GET", lambda ids: f"/field/entity/{ids['entity']}", None,
+     expect(REDIRECT, OK, OK, OK, NOTFOUND, OK)),
+    ("field.asset", "GET", lambda ids: "/field/static/field.css", None, ALL_OK),
+    ("field.service_worker", "GET", lambda ids: "/field/sw.js", None, ALL_OK),
+    ("field.manifest", "GET", lambda ids: "/field/manifest.webmanifest", None, ALL_OK),
 ]
 # endpoints that exist but are not worth a request here, with the reason
 NOT_WALKED = {

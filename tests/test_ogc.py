@@ -436,8 +436,27 @@ def test_ogrinfo_counts_and_fields_match_the_database(live_url, gdal_env, db_url
     layer = LAYERS[layer_id]
     extra = {"id"} if ogc.feature_key(layer) != ("id",) else set()  # GDAL keeps a string feature id as a field
     assert set(fields) == set(layer.fields) | extra
+    # GDAL 3.6 infers types from the first page: a column with no value anywhere comes out as String
+    empty = {name for name in layer.fields if not non_null(db_url, layer, name)}
     for name, spec in layer.fields.items():
-        assert fields[name] in OGR_TYPES[spec.type], name
+        assert name in empty or fields[name] in OGR_TYPES[spec.type], name
+
+
+def non_null(db_url, layer, name) -> int:
+    with closing(connect(db_url)) as conn, conn.cursor() as cur:
+        cur.execute(sql.SQL("SELECT count({}) FROM {}").format(sql.Identifier(name),
+                                                               sql.Identifier(layer.source)))
+        return cur.fetchone()[0]
+
+
+def test_schema_declares_every_field_with_its_type(client, tokens):
+    doc = client.get("/ogc/collections/evidence/schema", headers=bearer(tokens, ADMIN))
+    assert doc.mimetype == "application/schema+json"
+    fields = doc.get_json()["properties"]["properties"]["properties"]
+    assert set(fields) == set(LAYERS["evidence"].fields)
+    assert fields["case_id"]["type"] == "integer" and fields["received_at"]["format"] == "date-time"
+    links = client.get("/ogc/collections/evidence?f=json", headers=bearer(tokens, ADMIN)).get_json()["links"]
+    assert any(x["rel"] == "describedby" and x["href"].endswith("/schema") for x in links)
 
 
 def test_ogrinfo_forwards_filters_to_the_server(live_url, gdal_env, db_url):
