@@ -13,6 +13,7 @@ from flask import Flask, Response, current_app, has_request_context, jsonify, re
 
 from accounts.roles import STAFF_ROLES, Principal
 from dashboard import api, auth, field_api, login
+from dashboard.field import routes as field_pages
 from dashboard.i18n import LANG_COOKIE, pick_lang, request_lang, t
 from dashboard.login import role_label
 from geo.db import Database
@@ -66,6 +67,7 @@ def create_server(settings: Settings, db: Database) -> Flask:
     server.register_blueprint(api.bp)
     server.register_blueprint(login.bp)
     server.register_blueprint(field_api.bp)
+    server.register_blueprint(field_pages.bp)
     server.register_blueprint(ogc_routes.bp)
     server.register_blueprint(export_routes.bp)
     server.register_error_handler(ZhengtuError, error_response)

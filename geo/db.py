@@ -10,6 +10,7 @@ query that forgets a WHERE clause still sees only the caller's jurisdiction.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -18,6 +19,7 @@ import psycopg2.extensions
 import psycopg2.pool
 
 from geo.cluster import EmbeddedCluster
+from geo.errors import SetupError
 from geo.settings import Settings
 
 
@@ -30,6 +32,7 @@ def resolve_url(settings: Settings, *, start: bool = False) -> str:
 
 
 APP_ROLE = "zhengtu_app"
+WAIT_SECONDS = 30  # how long a request waits for a free connection before a 503
 SET_CONTEXT = "SELECT set_config('zhengtu.' || key, value, true) FROM json_each_text(%s::json)"
 
 
@@ -44,6 +47,8 @@ class Database:
         if role:
             options += f" -c role={role}"
         self._pool = psycopg2.pool.ThreadedConnectionPool(1, maxconn, url, options=options)
+        # psycopg2's pool raises when empty; a burst of tile requests should wait its turn instead
+        self._slots = threading.BoundedSemaphore(maxconn)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, start: bool = False) -> Database:
@@ -62,17 +67,22 @@ class Database:
         ``context`` (region, user, role, ip…) becomes transaction-local ``zhengtu.*`` settings, read
         by the row-level security policies and the audit triggers; they vanish at commit.
         """
-        conn = self._pool.getconn()
+        if not self._slots.acquire(timeout=WAIT_SECONDS):
+            raise SetupError("数据库连接繁忙，请稍后重试 / all database connections are busy")
         try:
-            with conn.cursor() as cur:
-                cur.execute(SET_CONTEXT, (json.dumps(context or {}),))
-            yield conn
-            conn.commit()
-        except BaseException:
-            conn.rollback()
-            raise
+            conn = self._pool.getconn()
+            try:
+                with conn.cursor() as cur:
+                    cur.execute(SET_CONTEXT, (json.dumps(context or {}),))
+                yield conn
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
+            finally:
+                self._pool.putconn(conn, close=conn.closed != 0)
         finally:
-            self._pool.putconn(conn, close=conn.closed != 0)
+            self._slots.release()
 
     def close(self) -> None:
         """Close every pooled connection."""
