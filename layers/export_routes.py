@@ -6,7 +6,8 @@ from flask import Blueprint, Response, request
 
 from accounts.roles import ALL_ROLES
 from geo.errors import BadRequest
-from layers.folium_export import export_map, parse_export, parse_layer_ids
+from layers.export_spec import parse_export, parse_layer_ids
+from layers.folium_export import export_map
 from layers.registry import LAYERS
 from layers.web import principal, request_connection, require_role, requires
 

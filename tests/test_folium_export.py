@@ -17,6 +17,8 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from geo.db import connect
+from layers import export_data as xd
+from layers import export_spec as xs
 from layers import folium_export as fx
 from layers.registry import LAYERS
 from tests.conftest import bearer
@@ -97,7 +99,7 @@ def test_category_filter_is_honoured(client, tokens, db_url):
 
 
 def test_view_from_map_parameter_matches_database(client, tokens, db_url):
-    view = fx.view_from_map("12/113.33/23.13")
+    view = xs.view_from_map("12/113.33/23.13")
     page = export(client, tokens, "t_admin_gd", "map=12/113.33/23.13&layers=entities").get_data(as_text=True)
     expected = one(db_url, "SELECT count(*) FROM entities WHERE geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)",
                    (view.west, view.south, view.east, view.north))
@@ -105,7 +107,8 @@ def test_view_from_map_parameter_matches_database(client, tokens, db_url):
 
 
 def test_aggregates_over_the_cap(client, tokens, db_url, monkeypatch):
-    monkeypatch.setattr(fx, "POINT_CAP", 20)
+    for module in (fx, xd):  # the cap decides in export_data and is quoted by the legend
+        monkeypatch.setattr(module, "POINT_CAP", 20)
     page = export(client, tokens, "t_admin_gd", f"bbox={BBOX_ARG}&layers=admin_areas,entities").get_data(as_text=True)
     expected = entities_in_bbox(db_url)
     entities = layer_summary(page, "entities")
@@ -118,7 +121,8 @@ def test_aggregates_over_the_cap(client, tokens, db_url, monkeypatch):
 
 
 def test_polygons_over_their_cap_are_cut_and_said_so(client, tokens, monkeypatch):
-    monkeypatch.setattr(fx, "POLYGON_CAP", 3)
+    for module in (fx, xd):
+        monkeypatch.setattr(module, "POLYGON_CAP", 3)
     page = export(client, tokens, "t_admin_gd", f"bbox={BBOX_ARG}&layers=admin_areas").get_data(as_text=True)
     areas = layer_summary(page, "admin_areas")
     assert areas["mode"] == "truncated" and areas["drawn"] == 3
@@ -196,8 +200,8 @@ def test_download_headers(client, tokens):
     name = unquote(re.search(r"filename\*=UTF-8''(\S+)", disposition).group(1))
     match = re.fullmatch(r"政图-导出-(\d{8}-\d{4})\.html", name)
     assert match, name
-    stamp = datetime.strptime(match.group(1), "%Y%m%d-%H%M").replace(tzinfo=fx.BEIJING)
-    assert abs(datetime.now(fx.BEIJING) - stamp) < timedelta(minutes=2)
+    stamp = datetime.strptime(match.group(1), "%Y%m%d-%H%M").replace(tzinfo=xs.BEIJING)
+    assert abs(datetime.now(xs.BEIJING) - stamp) < timedelta(minutes=2)
     assert f"导出时间：{stamp:%Y-%m-%d %H:%M}" in response.get_data(as_text=True)
 
 
@@ -216,29 +220,29 @@ def test_nothing_is_loaded_from_the_network(client, tokens):
 
 def test_vendored_leaflet_is_the_version_folium_expects():
     leaflet_url = dict(folium.Map.default_js)["leaflet"]
-    assert f"leaflet@{fx.LEAFLET_VERSION}/" in leaflet_url
-    assert f"Leaflet {fx.LEAFLET_VERSION}," in fx.leaflet_js()[:200]
-    assert "BSD 2-Clause" in (fx.VENDOR / "LICENSE").read_text(encoding="utf-8")
+    assert f"leaflet@{xs.LEAFLET_VERSION}/" in leaflet_url
+    assert f"Leaflet {xs.LEAFLET_VERSION}," in fx.leaflet_js()[:200]
+    assert "BSD 2-Clause" in (xs.VENDOR / "LICENSE").read_text(encoding="utf-8")
     assert "url(images/" not in fx.leaflet_css() and "data:image/png;base64," in fx.leaflet_css()
 
 
 def test_base_map_only_when_the_caller_configures_one():
-    spec = fx.ExportSpec(fx.view_from_bbox(BBOX_ARG), (fx.LayerSpec(LAYERS["admin_areas"]),))
-    empty = fx.LayerData(spec.layers[0], {"type": "FeatureCollection", "features": []}, 0, "features")
-    now = datetime.now(fx.BEIJING)
+    spec = xs.ExportSpec(xs.view_from_bbox(BBOX_ARG), (xs.LayerSpec(LAYERS["admin_areas"]),))
+    empty = xs.LayerData(spec.layers[0], {"type": "FeatureCollection", "features": []}, 0, "features")
+    now = datetime.now(xs.BEIJING)
     assert "L.tileLayer" not in fx.build_map(spec, [empty], now).get_root().render()
-    basemap = fx.Basemap("https://tiles.example/{z}/{x}/{y}.png", "测试底图")
+    basemap = xs.Basemap("https://tiles.example/{z}/{x}/{y}.png", "测试底图")
     page = fx.build_map(spec, [empty], now, basemap=basemap).get_root().render()
     assert "L.tileLayer" in page and "底图：测试底图（需联网）" in page
 
 
 def test_view_from_map_assumes_a_1600_by_1000_screen():
-    view = fx.view_from_map("12/113.33/23.13")
+    view = xs.view_from_map("12/113.33/23.13")
     assert view.east - view.west == pytest.approx(1600 / (512 * 2 ** 12) * 360)
     assert view.west < 113.33 < view.east and view.south < 23.13 < view.north
-    assert fx.view_from_bbox(f"{view.west},{view.south},{view.east},{view.north}").zoom == pytest.approx(12, abs=1e-6)
-    whole = fx.view_from_map("0/0/0")
-    assert (whole.west, whole.east, whole.north) == (-180, 180, fx.MAX_LAT)
+    assert xs.view_from_bbox(f"{view.west},{view.south},{view.east},{view.north}").zoom == pytest.approx(12, abs=1e-6)
+    whole = xs.view_from_map("0/0/0")
+    assert (whole.west, whole.east, whole.north) == (-180, 180, xs.MAX_LAT)
 
 
 def test_count_classes_spread_over_the_view():
