@@ -152,13 +152,13 @@ def seeded_evidence(db_url: str, settings: Settings) -> int:
     import io
     import uuid
     from datetime import date, timedelta
-    from pathlib import Path
 
     from accounts.roles import ADMIN, Principal
     from enforcement.evidence import Intake, parse_upload, record_evidence
     from enforcement.field import create_task
+    from tests.helpers import PHOTOS
 
-    photo = Path(__file__).resolve().parents[2] / "shared/fixtures/photos/DSCN0010.jpg"
+    photo = PHOTOS / "DSCN0010.jpg"
     data = photo.read_bytes()
     inspector = Principal("insp_tianhe", "inspector", "440106")
     with closing(connect(db_url)) as conn, conn:

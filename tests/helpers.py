@@ -79,3 +79,20 @@ EXPLORER_CALLBACKS = {
         "..zt-choropleth-data.data...zt-choropleth-legend.children..",
         [("zt-choropleth", "value", "entity_count")]),
 }
+
+
+def _photos_dir():
+    """The shared real-camera photos: beside the clone (as in CI), or named by ZHENGTU_SHARED_DIR."""
+    import os
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parents[1]
+    candidates = [Path(os.environ["ZHENGTU_SHARED_DIR"]) if os.environ.get("ZHENGTU_SHARED_DIR") else None,
+                  here.parent / "shared", Path("/work/shared")]
+    for base in filter(None, candidates):
+        if (base / "fixtures/photos/DSCN0010.jpg").exists():
+            return base / "fixtures/photos"
+    raise FileNotFoundError("找不到 shared/fixtures/photos：请把 shared/ 放在仓库旁，或设置 ZHENGTU_SHARED_DIR")
+
+
+PHOTOS = _photos_dir()

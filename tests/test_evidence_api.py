@@ -16,9 +16,12 @@ import pytest
 
 from geo.db import connect
 from tests.conftest import bearer
-from tests.helpers import entity_in, one
+from tests.helpers import (
+    PHOTOS,  # noqa: E402 - the shared real photos
+    entity_in,
+    one,
+)
 
-PHOTOS = Path(__file__).resolve().parents[2] / "shared/fixtures/photos"
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -31,7 +31,8 @@ from tests.conftest import bearer
 from tests.helpers import one
 
 pytestmark = pytest.mark.browser
-PHOTOS = Path(__file__).resolve().parents[2] / "shared/fixtures/photos"
+from tests.helpers import PHOTOS  # noqa: E402 - the shared real photos
+
 PHONE = (390, 844)
 GEOD = Geod(ellps="WGS84")
 

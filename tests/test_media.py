@@ -16,8 +16,8 @@ from PIL import Image, ImageChops, ImageStat, TiffImagePlugin
 
 from enforcement import media, mediatypes
 from geo.errors import BadRequest
+from tests.helpers import PHOTOS  # noqa: E402 - the shared real photos
 
-PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "photos"
 HEIC_FILE = PHOTOS / "iphone_13_pro_max.HEIC"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 GUANGZHOU = (113.32, 23.13)
