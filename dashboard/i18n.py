@@ -23,6 +23,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "nav.login": {"zh": "登录", "en": "Sign in"},
     "nav.logout": {"zh": "退出", "en": "Sign out"},
     "nav.audit": {"zh": "审计日志", "en": "Audit log"},
+    "nav.tasks": {"zh": "检查任务", "en": "Tasks"},
     "forbidden": {"zh": "您的角色无权访问此页面。", "en": "Your role may not open this page."},
     "login.required": {"zh": "请先登录。", "en": "Please sign in."},
     "entity.title": {"zh": "监管对象", "en": "Regulated entity"},

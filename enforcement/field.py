@@ -252,3 +252,18 @@ def nearby_entities(conn: psycopg2.extensions.connection, lon: float, lat: float
         cur.execute(NEARBY_SQL, {"lon": lon, "lat": lat, "deg": deg, "radius": radius_m, "limit": limit})
         cols = [c.name for c in cur.description]
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+INSPECTORS_FOR = """
+SELECT u.username, u.display_name, u.region FROM users u, entities e
+WHERE e.id = %s AND u.role = 'inspector' AND NOT u.disabled
+  AND left(e.district_adcode, length(u.region)) = u.region
+ORDER BY length(u.region) DESC, u.username
+"""
+
+
+def inspectors_for(conn: psycopg2.extensions.connection, entity_id: int) -> list[dict]:
+    """Active inspectors whose region covers the entity's district (none if the entity is hidden)."""
+    with conn.cursor() as cur:
+        cur.execute(INSPECTORS_FOR, (entity_id,))
+        return [{"username": u, "display_name": d, "region": r} for u, d, r in cur.fetchall()]

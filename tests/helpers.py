@@ -66,6 +66,20 @@ def callback_request(output: str, inputs: list[tuple[object, str, object]],
 
 SQUARE_TIANHE = {"type": "Polygon", "coordinates": [[[113.30, 23.11], [113.36, 23.11], [113.36, 23.16],
                                                      [113.30, 23.16], [113.30, 23.11]]]}
+def task_create_request(entity_id, assignees, due, kind="complaint") -> dict:
+    """The tasks page's create callback, as the browser would post it."""
+    return callback_request("..zt-task-message.children...zt-task-table.children..",
+                            [("zt-task-create", "n_clicks", 1)],
+                            [("zt-task-entity", "value", entity_id), ("zt-task-assignees", "value", assignees),
+                             ("zt-task-due", "date", due), ("zt-task-kind", "value", kind),
+                             ("zt-task-note", "value", None)])
+
+
+TASK_CALLBACKS = {
+    "zt-task-entity.options": callback_request("zt-task-entity.options", [("zt-task-entity-search", "value", "天河")]),
+    "zt-task-assignees.options": callback_request("zt-task-assignees.options", [("zt-task-entity", "value", 1)]),
+    "..zt-task-message.children...zt-task-table.children..": task_create_request(None, [], None),
+}
 EXPLORER_CALLBACKS = {
     "zt-search-results.children": callback_request(
         "zt-search-results.children", [("zt-search", "value", "天河")]),

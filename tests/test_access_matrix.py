@@ -11,7 +11,7 @@ import json
 import pytest
 
 from tests.conftest import BY_ROLE
-from tests.helpers import EXPLORER_CALLBACKS, audit_search_request, case_in, entity_in, pages_request
+from tests.helpers import EXPLORER_CALLBACKS, TASK_CALLBACKS, audit_search_request, case_in, entity_in, pages_request
 
 ROLES = ["public", "inspector", "legal_reviewer", "operator", "manager", "admin"]
 OK, LOGIN, DENY, REDIRECT, NOTFOUND = 200, 401, 403, 302, 404
@@ -69,6 +69,9 @@ MATRIX = [
      expect(LOGIN, NOTFOUND, NOTFOUND, DENY, NOTFOUND, NOTFOUND)),
     *[("/_dash-update-component", "POST", lambda ids: "/_dash-update-component",
        lambda ids, body=body: body, STAFF_OK) for body in EXPLORER_CALLBACKS.values()],
+    *[("/_dash-update-component", "POST", lambda ids: "/_dash-update-component",
+       lambda ids, body=body: body, expect(LOGIN, DENY, DENY, DENY, OK, OK)) for body in TASK_CALLBACKS.values()],
+    ("/<path:path>", "GET", lambda ids: "/tasks", None, expect(REDIRECT, OK, OK, OK, OK, OK)),
     ("export.map_html", "GET", lambda ids: "/export/map.html?map=12/113.33/23.13&layers=admin_areas", None, ALL_OK),
     ("export.map_html", "GET", lambda ids: "/export/map.html?map=12/113.33/23.13&layers=admin_areas,entities",
      None, STAFF_OK),
@@ -103,7 +106,7 @@ NOT_WALKED = {
     "/_reload-hash": "development hot-reload only; declared public, returns a hash",
 }
 CALLBACKS = {".._pages_content.children..._pages_store.data..", "zt-audit-table.children",
-             *EXPLORER_CALLBACKS}
+             *EXPLORER_CALLBACKS, *TASK_CALLBACKS}
 
 
 @pytest.fixture(scope="module")

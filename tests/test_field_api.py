@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from contextlib import closing
 from datetime import date, timedelta
 
@@ -165,3 +166,28 @@ def test_chain_verifies_and_detects_tampering(db_url, task, app, tokens, tmp_pat
             _, problems = verify_chains(conn, tmp_path, key)
             conn.rollback()
     assert any("changed after it was chained" in p for p in problems)
+
+
+def test_supervisors_create_tasks_from_the_desktop_page(app, tokens, db_url):
+    from tests.helpers import pages_request, task_create_request
+
+    client = app.server.test_client()
+    headers = bearer(tokens, "t_admin_gd")
+    page = client.post("/_dash-update-component", json=pages_request("/tasks"), headers=headers)
+    assert "zt-task-create" in json.dumps(page.get_json(), ensure_ascii=False)
+    entity = entity_in(db_url, "440106")
+    options = client.post("/_dash-update-component", headers=headers, json={
+        **task_create_request(None, [], None), "output": "zt-task-assignees.options",
+        "outputs": {"id": "zt-task-assignees", "property": "options"},
+        "inputs": [{"id": "zt-task-entity", "property": "value", "value": entity}], "state": [],
+        "changedPropIds": ["zt-task-entity.value"]}).get_json()
+    offered = {o["value"] for o in options["response"]["zt-task-assignees"]["options"]}
+    assert "insp_tianhe" in offered and "insp_yuexiu" not in offered
+    done = client.post("/_dash-update-component", headers=headers,
+                       json=task_create_request(entity, ["insp_tianhe"], TOMORROW))
+    assert "已创建任务" in json.dumps(done.get_json(), ensure_ascii=False)
+    assert one(db_url, "SELECT count(*) FROM inspection_tasks WHERE created_by = 't_admin_gd' "
+                       "AND entity_id = %s AND kind = 'complaint'", (entity,)) >= 1
+    refused = client.post("/_dash-update-component", headers=headers,
+                          json=task_create_request(entity, ["insp_yuexiu"], TOMORROW))
+    assert "不含该对象所在区县" in json.dumps(refused.get_json(), ensure_ascii=False)
