@@ -24,6 +24,8 @@ ACCURACY_LIMIT_M = 100.0  # a fix vaguer than this cannot prove presence
 TASKS_SQL = """
 SELECT t.id, t.entity_id, e.name AS entity_name, ST_X(e.geom) AS lon, ST_Y(e.geom) AS lat,
        t.due_date, t.status, t.kind, t.assigned_users AS assignees, e.address,
+       (SELECT coalesce(array_agg(o.name ORDER BY o.id), '{}') FROM officers o
+        WHERE o.id = ANY (t.assignees)) AS officers,
        CASE WHEN %(lon)s::float8 IS NULL THEN NULL ELSE ST_Distance(e.geom::geography,
             ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography) END AS distance_m
 FROM inspection_tasks t JOIN entities e ON e.id = t.entity_id

@@ -50,7 +50,7 @@ def task_table(rows: list[dict]) -> html.Table | html.P:
     body = html.Tbody([html.Tr([html.Td(str(r["id"])), html.Td(r["entity_name"]),
                                 html.Td(KIND_LABELS.get(r["kind"], r["kind"])),
                                 html.Td(STATUS_LABELS.get(r["status"], r["status"])),
-                                html.Td(r["due_date"]), html.Td("、".join(r["assignees"]))])
+                                html.Td(r["due_date"]), html.Td("、".join(r["assignees"] or r["officers"]))])
                        for r in rows[:200]])
     return html.Table([head, body], className="zt-table")
 
@@ -76,7 +76,7 @@ def layout(lang: str | None = None, **_query: str) -> html.Div:
             html.Label(["类型", dcc.Dropdown(id=IDS.KIND, value="complaint", clearable=False,
                                            options=[{"label": KIND_LABELS[k], "value": k} for k in ADHOC_KINDS],
                                            style={"minWidth": "9rem"})]),
-            html.Label(["说明", dcc.Input(id=IDS.NOTE, type="text", maxLength=200)]),
+            html.Label(["说明", dcc.Input(id=IDS.NOTE, type="text", maxLength=200, style={"minWidth": "12rem"})]),
             html.Button("创建任务", id=IDS.CREATE, className="zt-button", style={"width": "8rem"}),
         ]),
         html.Div(id=IDS.MESSAGE, role="status"),
