@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
+from dashboard.i18n import t
 from layers.choropleth import INDICATORS
 from layers.registry import Layer
 
@@ -167,9 +168,8 @@ def selection_summary(result: dict, lang: str) -> html.Div:
 def density_note(lang: str, ramp: list[str]) -> html.Div:
     """The colour ramp used for counts where a layer is aggregated at low zoom."""
     return html.Div(className="zt-density", children=[
-        html.Div("低缩放级别：按网格聚合的数量" if lang == "zh" else "Low zoom: counts per grid cell",
-                 className="zt-density-title"),
+        html.Div(t("map.density", lang), className="zt-density-title"),
         html.Div(className="zt-density-bar", style={"background": f"linear-gradient(90deg, {', '.join(ramp)})"}),
-        html.Div([html.Span("少" if lang == "zh" else "few"), html.Span("多" if lang == "zh" else "many")],
+        html.Div([html.Span(t("map.density.low", lang)), html.Span(t("map.density.high", lang))],
                  className="zt-density-ends"),
     ])

@@ -198,9 +198,9 @@ def record_evidence(conn: psycopg2.extensions.connection, who: Principal, up: Up
         if replay is None:
             raise Conflict("Idempotency-Key 冲突 / key conflict") from None
         return replay, False
-    row = {**params, "id": evidence_id, "received_at": received_at,
-           "task_id": params["task_id"], "case_id": params["case_id"], "username": who.username,
-           "accuracy_m": up.accuracy_m, "media_type": got.media_type.mime}
+    # the chained record under the column names verify.py reads back from the stored row
+    row = {**params, "id": evidence_id, "received_at": received_at, "username": who.username,
+           "accuracy_m": up.accuracy_m}
     append_link(conn, f"{up.target}:{up.target_id}", "evidence", evidence_id, evidence_payload(row),
                 district)
     return receipt(find(conn, evidence_id=evidence_id)), True

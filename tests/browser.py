@@ -59,3 +59,33 @@ def idle(driver) -> None:
         const map = window.ztMap;
         if (map.loaded() && map.areTilesLoaded()) { setTimeout(done, 300); return; }
         map.once('idle', () => done());""")
+
+
+# --- the field pages' evidence queue (shared by the field browser tests) ---
+
+def offline(driver, on: bool) -> None:
+    """Cut or restore the page's network (DevTools network emulation)."""
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.emulateNetworkConditions", {
+        "offline": on, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+
+
+def queue_item(driver, sha256: str) -> dict | None:
+    """How the task's evidence list shows the item with this hash (None if not listed)."""
+    return driver.execute_script("""
+        const li = document.querySelector(`#zt-task-queue li[data-sha256="${arguments[0]}"]`);
+        return li && {state: li.dataset.state, receipt: li.dataset.receipt || null, key: li.dataset.key,
+                      label: li.querySelector('.zt-f-q-state').textContent,
+                      message: li.querySelector('.zt-f-q-msg').textContent};""", sha256)
+
+
+def wait_item(driver, sha256: str, state: str, timeout: float = 30) -> dict:
+    """Poll the task's queue until the item with this hash shows ``state``."""
+    deadline = time.monotonic() + timeout
+    shown = None
+    while time.monotonic() < deadline:
+        shown = queue_item(driver, sha256)
+        if shown and shown["state"] == state:
+            return shown
+        time.sleep(0.2)
+    raise AssertionError(f"queue item {sha256[:12]} never reached {state}: {shown}")

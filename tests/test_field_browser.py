@@ -26,7 +26,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from geo.crs import wgs84_to_gcj02
 from geo.db import connect
-from tests.browser import TEST_PASSWORD, chromium
+from tests.browser import TEST_PASSWORD, chromium, offline, queue_item, wait_item
 from tests.conftest import bearer
 from tests.helpers import one
 
@@ -83,12 +83,6 @@ def place(driver, lon: float, lat: float, accuracy: float = 8.0) -> None:
                            {"latitude": lat, "longitude": lon, "accuracy": accuracy})
 
 
-def offline(driver, on: bool) -> None:
-    driver.execute_cdp_cmd("Network.enable", {})
-    driver.execute_cdp_cmd("Network.emulateNetworkConditions", {
-        "offline": on, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
-
-
 def wait(driver, script: str, timeout: float = 30, what: str = "") -> object:
     """Poll a JS expression until it is truthy; return its value."""
     deadline = time.time() + timeout
@@ -126,26 +120,6 @@ def unique_photo(tmp_path: Path) -> tuple[Path, str]:
     with path.open("ab") as f:
         f.write(uuid.uuid4().bytes)
     return path, hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def queue_item(driver, sha256: str) -> dict | None:
-    return driver.execute_script("""
-        const li = document.querySelector(`#zt-task-queue li[data-sha256="${arguments[0]}"]`);
-        return li && {state: li.dataset.state, receipt: li.dataset.receipt || null, key: li.dataset.key,
-                      label: li.querySelector('.zt-f-q-state').textContent,
-                      message: li.querySelector('.zt-f-q-msg').textContent};""", sha256)
-
-
-def wait_item(driver, sha256: str, state: str, timeout: float = 30) -> dict:
-    """Poll the task's queue until the item with this hash shows ``state``."""
-    deadline = time.time() + timeout
-    shown = None
-    while time.time() < deadline:
-        shown = queue_item(driver, sha256)
-        if shown and shown["state"] == state:
-            return shown
-        time.sleep(0.2)
-    raise AssertionError(f"queue item never reached {state}: {shown}")
 
 
 def rows_with(db_url: str, sha256: str) -> list[tuple]:

@@ -27,7 +27,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from geo.db import connect
-from tests.browser import TEST_PASSWORD, chromium
+from tests.browser import TEST_PASSWORD, chromium, offline, queue_item, wait_item
 from tests.conftest import bearer
 from tests.helpers import PHOTOS, one
 
@@ -56,32 +56,6 @@ def wait(driver, script: str, timeout: float = 30, what: str = ""):
 def place(driver, lon: float, lat: float, accuracy: float = 8.0) -> None:
     driver.execute_cdp_cmd("Emulation.setGeolocationOverride",
                            {"latitude": lat, "longitude": lon, "accuracy": accuracy})
-
-
-def offline(driver, on: bool) -> None:
-    driver.execute_cdp_cmd("Network.enable", {})
-    driver.execute_cdp_cmd("Network.emulateNetworkConditions", {
-        "offline": on, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
-
-
-def queue_item(driver, sha256: str) -> dict | None:
-    """How the task's evidence list shows the item with this hash (None if not listed)."""
-    return driver.execute_script("""
-        const li = document.querySelector(`#zt-task-queue li[data-sha256="${arguments[0]}"]`);
-        return li && {state: li.dataset.state, receipt: li.dataset.receipt || null,
-                      label: li.querySelector('.zt-f-q-state').textContent,
-                      message: li.querySelector('.zt-f-q-msg').textContent};""", sha256)
-
-
-def wait_item(driver, sha256: str, state: str, timeout: float = 30) -> dict:
-    deadline = time.monotonic() + timeout
-    shown = None
-    while time.monotonic() < deadline:
-        shown = queue_item(driver, sha256)
-        if shown and shown["state"] == state:
-            return shown
-        time.sleep(0.2)
-    raise AssertionError(f"queue item {sha256[:12]} never reached {state}: {shown}")
 
 
 def rows_with(db_url: str, sha256: str, task_id: int) -> list[int]:
