@@ -164,6 +164,27 @@ def _evidence(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if problems else 0
 
 
+def _calendar(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from geo import workdays
+
+    with closing(connect(_url(settings))) as conn:
+        if args.action == "load":
+            if not args.file:
+                raise ZhengtuError("请给出日历文件 / give a calendar file: zhengtu calendar load FILE")
+            path = Path(args.file)
+            years = workdays.load(conn, workdays.read_csv(path), path.name)
+            print(f"已更新工作日历 loaded calendar years: {', '.join(map(str, years)) or '无 none'}")
+            return 0
+        calendar = workdays.from_db(conn)
+    for day in sorted(calendar.exceptions):
+        kind = "上班 work" if calendar.exceptions[day] else "放假 off"
+        print(f"{day.isoformat()}  {kind:<8}  {calendar.names.get(day, '')}")
+    print(f"已载入年份 years loaded: {', '.join(map(str, sorted(calendar.years))) or '无 none'}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zhengtu", description="政图 Zhengtu")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -204,6 +225,10 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--task", type=int, help="只校验某任务的链 / only this task's chain")
     ev.add_argument("--day", help="digest: YYYY-MM-DD (默认昨天 / default yesterday)")
     ev.set_defaults(func=_evidence)
+    cal = sub.add_parser("calendar", help="工作日历（节假日、调休）/ working-day calendar")
+    cal.add_argument("action", choices=["show", "load"])
+    cal.add_argument("file", nargs="?", help="load: CSV with date,workday,name")
+    cal.set_defaults(func=_calendar)
     tiles = sub.add_parser("tiles", help="重建聚合瓦片网格 / rebuild the tile pyramid")
     tiles.add_argument("action", choices=["rebuild"])
     tiles.set_defaults(func=_tiles)

@@ -13,6 +13,7 @@ import psycopg2.extensions
 
 from data.boundaries import load_boundaries
 from data.demo import generate_demo
+from geo import workdays
 from geo.meta import get_meta, set_meta
 from geo.migrate import apply_migrations
 from layers.cells import rebuild_entity_cells
@@ -24,8 +25,10 @@ DEFAULT_PROVINCE = "44"
 
 
 def migrate(conn: psycopg2.extensions.connection) -> list[str]:
-    """Apply pending migrations of every package."""
-    return apply_migrations(conn, MIGRATION_DIRS)
+    """Apply pending migrations of every package, then the shipped working-day calendar."""
+    applied = apply_migrations(conn, MIGRATION_DIRS)
+    workdays.ensure_shipped(conn)
+    return applied
 
 
 def _cnmaps_version() -> str:
