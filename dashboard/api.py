@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from accounts.roles import PUBLIC, STAFF_ROLES
+from enforcement.cases import case_extras
 from enforcement.records import case_record, entity_dossier, parse_id
 from geo.admin import locate, parse_lon_lat
 from layers.web import principal, request_connection, requires
@@ -36,4 +37,6 @@ def case(case_id: str) -> Response:
     """One enforcement case in the caller's jurisdiction."""
     cid = parse_id(case_id, "case_id")
     with request_connection() as conn:
-        return jsonify(case_record(conn, cid))
+        record = case_record(conn, cid)
+        record.update(case_extras(conn, cid, principal()))  # timeline, clock, evidence, documents
+        return jsonify(record)

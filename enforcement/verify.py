@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psycopg2.extensions
 
+from enforcement import case_chain
 from enforcement.chain import GENESIS, day_root, link_hash, payload_hash
 from enforcement.evidence_payload import evidence_payload
 from enforcement.field import checkin_payload, task_payload
@@ -58,6 +59,8 @@ def _payload(conn: psycopg2.extensions.connection, kind: str, ref: int, store: P
         if row is None:
             return None, []
         return evidence_payload(row), _file_problems(row, store)
+    if kind in case_chain.KINDS:  # task results, case events, attached evidence, documents
+        return case_chain.stored_payload(conn, kind, ref), []
     return None, [f"unknown link kind {kind}"]
 
 

@@ -445,3 +445,27 @@ def test_touch_targets_are_at_least_44px_and_nothing_scrolls_sideways_at_360px(a
         assert phone.execute_script("return document.documentElement.scrollWidth <= window.innerWidth"), view
         checked.append(phone.execute_script("return window.innerWidth"))
     assert checked == [360] * 5
+
+
+# ---------- the result ----------
+
+def test_result_with_follow_up_opens_a_case_from_the_phone(app, tokens, db_url, live_url, phone):
+    entity_id, lon, lat, name = tianhe_entities(db_url, 31)[0]
+    task_id = make_task(app, tokens, entity_id)
+    place(phone, lon, lat, accuracy=10)
+    open_task(phone, live_url, task_id, name)
+    phone.find_element(By.CSS_SELECTOR, "#zt-result-form button").click()
+    assert "请选择" in wait(phone, "document.getElementById('zt-result-status').textContent", what="hint")
+    phone.execute_script("document.getElementById('zt-result').value = '发现问题待后续处理'")
+    phone.find_element(By.CSS_SELECTOR, "#zt-result-form button").click()
+    refused = wait(phone, "document.getElementById('zt-result-status').textContent.includes('未完成') && "
+                          "document.getElementById('zt-result-status').textContent", what="findings demanded")
+    assert "检查情况" in refused
+    phone.find_element(By.ID, "zt-findings").send_keys("后厨未按规定留样")
+    phone.find_element(By.CSS_SELECTOR, "#zt-result-form button").click()
+    text = wait(phone, "document.getElementById('zt-result-status').dataset.state === 'on_site' && "
+                       "document.getElementById('zt-result-status').textContent", what="result recorded")
+    case_id = one(db_url, "SELECT case_id FROM task_results WHERE task_id = %s", (task_id,))
+    assert case_id is not None and f"案件 {case_id}" in text and "已立案" in text
+    assert one(db_url, "SELECT stage FROM cases WHERE id = %s", (case_id,)) == "立案"
+    assert not phone.find_element(By.ID, "zt-result-form").is_displayed()

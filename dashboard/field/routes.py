@@ -18,6 +18,7 @@ from accounts.roles import ADMIN, INSPECTOR, LEGAL_REVIEWER, PUBLIC, STAFF_ROLES
 from dashboard.field import assets
 from dashboard.field.dossier import dossier_view
 from dashboard.field.labels import script_labels
+from enforcement.case_rules import RESULTS
 from enforcement.field import SITE_RADIUS_M
 from enforcement.records import entity_dossier, parse_id
 from geo.errors import NotFound, Unauthorized, ZhengtuError
@@ -52,7 +53,7 @@ def _render(template: str, status: int = 200, **context: object) -> tuple[str, i
 @requires(*STAFF_ROLES)
 def shell() -> tuple[str, int]:
     """The app shell: tasks by distance on a map, what is around me, check-in and evidence capture."""
-    return _render("shell.html", scripts=assets.SHELL_SCRIPTS)
+    return _render("shell.html", scripts=assets.SHELL_SCRIPTS, results=RESULTS)
 
 
 @bp.get("/entity/<entity_id>")

@@ -105,6 +105,7 @@
     delete result.dataset.state;
     result.textContent = "";
     showReasonForm(task.id);
+    resetResultForm(task);
   }
 
   function showReasonForm(taskId) {
@@ -170,6 +171,38 @@
       result.textContent = "原因已提交，签到记录完整。";
     } catch (err) {
       result.textContent = `${pending.text} 原因提交失败：${ZT.errorText(err)}`;
+    }
+  }
+
+  /* ---------- the result: final once recorded; a follow-up result opens a case (立案) ---------- */
+  function resetResultForm(task) {
+    const form = ZT.$("zt-result-form"), status = ZT.$("zt-result-status");
+    form.hidden = task.missing || !cfg.user.may_check_in;
+    form.reset();
+    delete status.dataset.state;
+    status.textContent = "";
+  }
+  async function recordResult(e) {
+    e.preventDefault();
+    const task = currentTask();
+    const status = ZT.$("zt-result-status"), form = ZT.$("zt-result-form");
+    const result = ZT.$("zt-result").value, findings = ZT.$("zt-findings").value.trim();
+    if (!task || !result) { status.textContent = "请选择检查结果"; return; }
+    const button = form.querySelector("button");
+    button.disabled = true;
+    status.textContent = "正在登记…";
+    try {
+      const body = await ZT.api(`/api/tasks/${task.id}/result`, { method: "POST", json: { result, findings } });
+      status.dataset.state = "on_site";
+      status.textContent = body.case_id
+        ? `✓ 已登记「${body.result}」，已立案（案件 ${body.case_id}），本任务证据已随案移送。`
+        : `✓ 已登记「${body.result}」，任务完成。`;
+      form.hidden = true;
+      state.tasks = state.tasks.filter((t) => t.id !== task.id);
+    } catch (err) {
+      status.textContent = `登记未完成：${ZT.errorText(err)}`;
+    } finally {
+      button.disabled = false;
     }
   }
 
@@ -258,6 +291,7 @@
     ZT.$("zt-checkin").addEventListener("click", checkIn);
     ZT.$("zt-reason-form").addEventListener("submit", giveReason);
     ZT.$("zt-note-form").addEventListener("submit", onNote);
+    ZT.$("zt-result-form").addEventListener("submit", recordResult);
     document.querySelectorAll(".zt-f-file").forEach((input) => input.addEventListener("change", onFile));
     document.querySelectorAll(".zt-f-seg-btn").forEach((b) => b.addEventListener("click", () => {
       state.radius = Number(b.dataset.radius);
