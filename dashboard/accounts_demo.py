@@ -39,11 +39,27 @@ def ensure_demo_accounts(conn: psycopg2.extensions.connection, home: Path) -> li
                 set_password(conn, username, password)
             accounts.append({"username": username, "role": role, "region": region,
                              "password": password})
-    ensure_demo_tasks(conn, [a for a in accounts if a["role"] == "inspector"])
+    inspectors = [a for a in accounts if a["role"] == "inspector"]
+    link_demo_officers(conn, inspectors)
+    ensure_demo_tasks(conn, inspectors)
     home.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({a["username"]: a["password"] for a in accounts}, indent=2))
     os.chmod(path, 0o600)
     return accounts
+
+
+LINK_OFFICER = """
+UPDATE officers SET username = %(user)s
+WHERE id = (SELECT id FROM officers WHERE region_adcode = %(region)s AND username IS NULL ORDER BY id LIMIT 1)
+  AND NOT EXISTS (SELECT 1 FROM officers WHERE username = %(user)s)
+"""
+
+
+def link_demo_officers(conn: psycopg2.extensions.connection, inspectors: list[dict]) -> None:
+    """Make each demo inspector an officer of the register, so 双随机 draws land in their phone list."""
+    with conn, conn.cursor() as cur:
+        for account in inspectors:
+            cur.execute(LINK_OFFICER, {"user": account["username"], "region": account["region"]})
 
 
 DEMO_TASKS_PER_INSPECTOR = 5
