@@ -1,0 +1,7 @@
+-- 立案数 — facts: one row per enforcement case opened (立案) in the period; a count, no denominator.
+SELECT c.district_adcode, e.grid_code, e.category, c.opened_on AS day,
+       1 AS num, NULL::int AS den,
+       'case' AS record_kind, c.id AS record_id, c.entity_id, c.case_no || ' ' || c.title AS label, e.geom
+FROM cases c
+JOIN entities e ON e.id = c.entity_id
+WHERE c.opened_on BETWEEN %(from)s AND %(to)s
