@@ -129,8 +129,10 @@ def choropleth_legend(data: dict) -> html.Div:
         return html.Div("无数据 / no data", className="zt-hint")
     rows = [html.Li([html.Span(className="zt-swatch", style={"backgroundColor": c["color"]}),
                      f"{c['from']:.4g} – {c['to']:.4g} {data['unit']}"]) for c in data["legend"]]
+    note = (html.P(f"{data['cells']} 个网格有数据；放大到 13 级以上显示网格 / zoom to 13+ to see the grid",
+                   className="zt-hint") if data.get("level") == "grid" else None)
     return html.Div([html.Div(data["label"], className="zt-density-title"),
-                     html.Ul(rows, className="zt-legend-list zt-legend-one")])
+                     html.Ul(rows, className="zt-legend-list zt-legend-one"), note])
 
 
 def selection_panel(layers: list[Layer], lang: str) -> html.Div:

@@ -18,13 +18,20 @@ CLASS_COLOURS = ["#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15"]
 
 @dataclass(frozen=True)
 class Indicator:
-    """One mappable indicator: a SQL returning (district adcode, value) for visible districts."""
+    """One mappable indicator: a SQL returning (area code, value) for visible districts or grids.
+
+    A district indicator colours the admin-area polygons by adcode; a grid indicator colours the
+    unit-grid tiles by ``field``, a count the grid layer's tiles already carry (too many cells to
+    send a colour per code), so only its class breaks travel.
+    """
 
     id: str
     label_zh: str
     label_en: str
     unit: str
     sql: str
+    level: str = "district"
+    field: str | None = None
 
 
 DISTRICTS = "SELECT adcode, area_km2 FROM admin_areas WHERE level = 'district' AND zt_in_region(adcode)"
@@ -45,7 +52,17 @@ INDICATORS = {i.id: i for i in (
     Indicator("events", "城市事件数", "City events", "件", f"""
         SELECT d.adcode, count(v.id)::float FROM ({DISTRICTS}) d
         LEFT JOIN city_events v ON v.district_adcode = d.adcode GROUP BY d.adcode"""),
+    Indicator("grid_entities", "监管对象数量（单元网格）", "Entities per unit grid", "个", """
+        SELECT grid_code, count(*)::float FROM entities WHERE grid_code IS NOT NULL GROUP BY grid_code""",
+              level="grid", field="entities"),
+    Indicator("grid_events", "城市事件数（单元网格）", "City events per unit grid", "件", """
+        SELECT grid_code, count(*)::float FROM city_events WHERE grid_code IS NOT NULL GROUP BY grid_code""",
+              level="grid", field="events"),
+    Indicator("grid_open_events", "未结事件数（单元网格）", "Open events per unit grid", "件", """
+        SELECT grid_code, count(*)::float FROM city_events
+        WHERE grid_code IS NOT NULL AND status <> '结案' GROUP BY grid_code""", level="grid", field="open_events"),
 )}
+GRID_LAYER = "unit_grids"
 
 
 def classify(values: list[float], k: int = 5) -> list[float]:
@@ -70,5 +87,11 @@ def choropleth(conn: psycopg2.extensions.connection, indicator_id: str) -> dict:
         return next(c for b, c in zip(breaks, colours, strict=True) if v <= b)
     lower = [min(values.values())] + breaks[:-1] if breaks else []
     legend = [{"from": lo, "to": hi, "color": c} for lo, hi, c in zip(lower, breaks, colours, strict=True)]
-    return {"indicator": indicator.id, "label": indicator.label_zh, "unit": indicator.unit,
-            "values": values, "colors": {a: colour(v) for a, v in values.items()}, "legend": legend}
+    result = {"indicator": indicator.id, "label": indicator.label_zh, "unit": indicator.unit,
+              "level": indicator.level, "legend": legend}
+    if indicator.level == "grid":
+        # MapLibre ``step``: a class starts just above the previous upper break; 0 stays clear.
+        starts = lower[:1] + [b + 1e-9 for b in breaks[:-1]]
+        return {**result, "layer": GRID_LAYER, "field": indicator.field, "cells": len(values),
+                "steps": [[s, c] for s, c in zip(starts, colours, strict=True)]}
+    return {**result, "values": values, "colors": {a: colour(v) for a, v in values.items()}}

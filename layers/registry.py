@@ -8,6 +8,7 @@ built from the same declaration, so adding a layer is one entry in ``LAYERS``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -58,7 +59,7 @@ class Layer:
     id: str
     title_zh: str
     title_en: str
-    geometry: str  # "point" | "polygon"
+    geometry: str  # "point" | "polygon" | "line" (imported layers)
     source: str  # table or security_invoker view (identifier from this module only)
     fields: dict[str, Field]
     filters: dict[str, Filter] = field(default_factory=dict)
@@ -118,9 +119,15 @@ TASK_LEGEND = _legend(("open", "待检查", "Open", "#f77f00"), ("in_progress", 
 CASE_LEGEND = _legend(("立案", "立案", "Filed", "#e63946"), ("调查取证", "调查取证", "Investigation", "#f77f00"),
                       ("法制审核", "法制审核", "Legal review", "#9b5de5"), ("决定", "决定", "Decision", "#3a86ff"),
                       ("执行", "执行", "Enforcement", "#00b4d8"), ("结案", "结案", "Closed", "#6c757d"))
-EVENT_LEGEND = _legend(("信息收集", "信息收集", "Reported", "#e63946"), ("立案", "立案", "Accepted", "#f77f00"),
-                       ("派遣", "派遣", "Dispatched", "#fcbf49"), ("处置", "处置", "Handling", "#3a86ff"),
-                       ("结案", "结案", "Closed", "#2a9d8f"))
+# Events: overdue first (the view's display_state says 超期 for an open event past its deadline),
+# then the closed loop's stages.
+EVENT_LEGEND = _legend(("超期", "超期", "Overdue", "#d00000"), ("信息收集", "信息收集", "Reported", "#e63946"),
+                       ("立案", "立案", "Accepted", "#f77f00"), ("派遣", "派遣", "Dispatched", "#fcbf49"),
+                       ("处置", "处置", "Handling", "#3a86ff"), ("反馈", "反馈", "Reported back", "#4cc9f0"),
+                       ("核查", "核查", "Verifying", "#9b5de5"), ("结案", "结案", "Closed", "#2a9d8f"))
+EVENT_STATUSES = ("信息收集", "立案", "派遣", "处置", "反馈", "核查", "结案")
+SENSOR_LEGEND = _legend(("alarm", "告警", "Alarm", "#d00000"), ("normal", "正常", "Normal", "#2a9d8f"),
+                        ("offline", "离线", "Offline", "#8d99ae"))
 
 EVIDENCE_LEGEND = _legend(("photo", "照片", "Photo", "#3a86ff"), ("video", "视频", "Video", "#8338ec"),
                           ("audio", "录音", "Audio", "#ff006e"), ("document", "文档", "Document", "#6c757d"),
@@ -187,18 +194,27 @@ LAYERS: dict[str, Layer] = {layer.id: layer for layer in (
     ),
     Layer(
         id="events", title_zh="城市事件", title_en="City events", geometry="point",
-        source="layer_events",
-        fields={**COMMON, "category": Field("string", "事件类别", "Category"),
+        source="layer_ops_events",
+        fields={**COMMON, "category": Field("string", "类别代码", "Category code"),
+                "category_name": Field("string", "事件类别", "Category"),
                 "description": Field("string", "描述", "Description"),
                 "source": Field("string", "来源", "Source"), "status": Field("string", "状态", "Status"),
-                "reported_at": Field("datetime", "上报时间", "Reported")},
-        filters={"status": Filter("enum", "status", tuple(e.value for e in EVENT_LEGEND), "状态"),
+                "display_state": Field("string", "显示状态", "Display state"),
+                "overdue": Field("string", "超期", "Overdue"),
+                "reported_at": Field("datetime", "上报时间", "Reported"),
+                "department": Field("string", "责任部门", "Department"),
+                "grid_code": Field("string", "单元网格", "Unit grid"),
+                "report_count": Field("integer", "上报次数", "Reports")},
+        filters={"status": Filter("enum", "status", EVENT_STATUSES, "状态"),
+                 "overdue": Filter("enum", "overdue", ("yes", "no"), "超期"),
+                 "category": Filter("prefix", "category", label_zh="事件类别"),
                  "source": Filter("enum", "source", ("hotline", "grid", "sensor", "citizen", "inspection"),
                                   "来源"),
                  "reported_from": Filter("date_from", "reported_at", label_zh="上报起"),
                  "reported_to": Filter("date_to", "reported_at", label_zh="上报止"), "district": DISTRICT},
-        popup_fields=("category", "description", "status", "source", "reported_at"),
-        style_field="status", legend=EVENT_LEGEND, time_field="reported_at", aggregate="cluster",
+        popup_fields=("category_name", "description", "status", "overdue", "department", "source",
+                      "reported_at", "report_count"),
+        style_field="display_state", legend=EVENT_LEGEND, time_field="reported_at", aggregate="cluster",
         aggregate_max_zoom=10, heatmap=True, visible=False,
     ),
     Layer(
@@ -217,7 +233,51 @@ LAYERS: dict[str, Layer] = {layer.id: layer for layer in (
         legend=EVIDENCE_LEGEND, time_field="received_at", aggregate="cluster", aggregate_max_zoom=10,
         visible=False, roles=("inspector", "legal_reviewer", "manager", "admin"),
     ),
+    Layer(
+        id="unit_grids", title_zh="单元网格", title_en="Unit grids", geometry="polygon",
+        source="layer_unit_grids",
+        fields={**COMMON, "code": Field("string", "网格编码", "Grid code"),
+                "area_m2": Field("number", "面积（平方米）", "Area (m²)"),
+                "entities": Field("integer", "监管对象", "Entities"),
+                "events": Field("integer", "城市事件", "City events"),
+                "open_events": Field("integer", "未结事件", "Open events")},
+        filters={"district": DISTRICT}, popup_fields=("code", "area_m2", "entities", "events", "open_events"),
+        minzoom=13, visible=False,
+    ),
+    Layer(
+        id="sensors", title_zh="感知设备", title_en="Sensors", geometry="point", source="layer_sensors",
+        fields={**COMMON, "code": Field("string", "设备编号", "Code"), "name": Field("string", "名称", "Name"),
+                "kind": Field("string", "类型", "Kind"), "state": Field("string", "状态", "State"),
+                "last_value": Field("number", "最新读数", "Latest reading"),
+                "unit": Field("string", "单位", "Unit"),
+                "threshold_high": Field("number", "告警阈值", "Threshold"),
+                "last_reading_at": Field("datetime", "读数时间", "Read at"),
+                "grid_code": Field("string", "单元网格", "Unit grid")},
+        filters={"state": Filter("enum", "state", tuple(e.value for e in SENSOR_LEGEND), "状态"),
+                 "kind": Filter("enum", "kind", ("water_level", "noise", "air_pm25", "manhole", "smoke",
+                                                 "gas"), "类型"),
+                 "district": DISTRICT},
+        popup_fields=("name", "code", "state", "last_value", "unit", "threshold_high", "last_reading_at"),
+        style_field="state", legend=SENSOR_LEGEND, visible=False,
+    ),
 )}
+
+
+BUILTIN_LAYERS = frozenset(LAYERS)
+
+
+def merge_imported(imported: Iterable[Layer]) -> None:
+    """Put imported layers (``layers/catalogue.py``) into ``LAYERS`` in place; built-ins stay as they are.
+
+    In place, because modules hold a reference to ``LAYERS``; only changed entries are touched, and
+    this runs only when the catalogue changed.
+    """
+    fresh = {layer.id: layer for layer in imported if layer.id not in BUILTIN_LAYERS}
+    for stale in [key for key in LAYERS if key not in BUILTIN_LAYERS and key not in fresh]:
+        LAYERS.pop(stale, None)
+    for key, layer in fresh.items():
+        if LAYERS.get(key) != layer:
+            LAYERS[key] = layer
 
 
 def get_layer(layer_id: str) -> Layer:

@@ -125,3 +125,29 @@ def test_gcj02_base_map_shifts_every_overlay(live_url, driver, db_url):
     assert drawn, "entity not drawn over the GCJ-02 base map"
     assert abs(drawn[0][0] - glon) < 2e-5 and abs(drawn[0][1] - glat) < 2e-5
     assert "basemap=amap" in driver.current_url
+
+
+def test_grid_choropleth_colours_the_unit_grid_by_class(live_url, driver, db_url):
+    lon, lat = one(db_url, "SELECT array[ST_X(geom), ST_Y(geom)] FROM entities "
+                           "WHERE district_adcode = '440106' AND grid_code IS NOT NULL ORDER BY id LIMIT 1")
+    open_map(driver, live_url, f"?map=16/{lon:.5f}/{lat:.5f}&layers=admin_areas")
+    driver.find_element(By.ID, "zt-choropleth").click()
+    time.sleep(0.5)
+    driver.find_element(By.XPATH, "//*[@role='option'][contains(., '监管对象数量（单元网格）')]").click()
+    deadline = time.time() + 30
+    while time.time() < deadline and "13 级" not in driver.find_element(By.ID, "zt-choropleth-legend").text:
+        time.sleep(0.3)
+    assert "个网格有数据" in driver.find_element(By.ID, "zt-choropleth-legend").text
+    idle(driver)
+    # the grid layer is switched on for the classes, and its colour is a step over the tiles' own counts
+    paint = driver.execute_script("return window.ztMap.getPaintProperty('unit_grids-fill', 'fill-color')")
+    assert paint[0] == "step" and paint[1] == ["coalesce", ["get", "entities"], 0]
+    cells = rendered(driver, "unit_grids-fill")
+    assert cells and any(c["entities"] > 0 for c in cells)
+    some = next(c for c in cells if c["entities"] > 0)
+    assert some["entities"] == one(db_url, "SELECT count(*) FROM entities WHERE grid_code = %s", (some["code"],))
+    # back to no indicator: the grid is hidden again (it was not switched on in the layer tree)
+    driver.find_element(By.CSS_SELECTOR, "#zt-choropleth .dash-dropdown-clear").click()
+    time.sleep(1)
+    assert driver.execute_script(
+        "return window.ztMap.getLayoutProperty('unit_grids-fill', 'visibility')") == "none"

@@ -211,3 +211,18 @@ def test_every_layer_has_tilejson_and_draws(admin):
         doc = admin.get(f"/tiles/{layer_id}.json").get_json()
         assert doc["vector_layers"][0]["id"] == layer_id
         assert admin.get(f"/tiles/{layer_id}/0/0/0.mvt").status_code in (200, 204)
+
+
+def test_grid_choropleth_sends_class_steps_not_a_colour_per_cell(app_db, db_url):
+    with app_db.connection({"region": "440106"}) as conn:
+        data = choropleth(conn, "grid_entities")
+    assert data["level"] == "grid" and data["layer"] == "unit_grids" and data["field"] == "entities"
+    assert "colors" not in data
+    assert data["cells"] == one(db_url, "SELECT count(DISTINCT grid_code) FROM entities "
+                                        "WHERE district_adcode = '440106' AND grid_code IS NOT NULL") > 0
+    starts = [s for s, _ in data["steps"]]
+    assert starts == sorted(starts) and starts[0] >= 1
+    assert len(data["steps"]) == len(data["legend"])
+    busiest = one(db_url, "SELECT max(n) FROM (SELECT count(*) AS n FROM entities WHERE district_adcode = '440106' "
+                          "AND grid_code IS NOT NULL GROUP BY grid_code) c")
+    assert data["legend"][-1]["to"] == busiest

@@ -187,7 +187,9 @@
     info.styleIds.forEach((sid) => {
       const def = state.config.layers.find((l) => l.id === sid);
       if (!map.getLayer(sid) || !def) return;
-      map.setLayoutProperty(sid, "visibility", want.on ? "visible" : "none");
+      const gridClasses = state.choropleth && state.choropleth.layer === layerId && def.type === "fill";
+      map.setLayoutProperty(sid, "visibility", want.on || gridClasses ? "visible" : "none");
+      if (gridClasses) return;
       const prop = OPACITY[def.type];
       const base = (def.paint || {})[prop] !== undefined ? def.paint[prop] : 1;
       if (prop && !(layerId === "admin_areas" && state.choropleth && def.type === "fill")) {
@@ -226,8 +228,30 @@
   }
 
   /* ---------- choropleth and base map ---------- */
+  // Grid indicators colour the unit-grid tiles by a count they carry (a class per step).
+  function applyGridChoropleth() {
+    const map = state.map, data = state.choropleth;
+    const grid = data && data.level === "grid" ? data : null;
+    const fill = `${grid ? grid.layer : "unit_grids"}-fill`;
+    if (!map || !map.getLayer(fill)) return;
+    const def = state.config.layers.find((l) => l.id === fill) || { paint: {} };
+    if (!grid || !(grid.steps || []).length) {
+      map.setPaintProperty(fill, "fill-color", def.paint["fill-color"]);
+      map.setPaintProperty(fill, "fill-opacity", def.paint["fill-opacity"]);
+      applyLayer("unit_grids");
+      if (!(state.layers.unit_grids || {}).on) map.setLayoutProperty(fill, "visibility", "none");
+      return;
+    }
+    const expr = ["step", ["coalesce", ["get", grid.field], 0], "rgba(0,0,0,0)"];
+    grid.steps.forEach(([start, colour]) => { expr.push(start, colour); });
+    map.setPaintProperty(fill, "fill-color", expr);
+    map.setPaintProperty(fill, "fill-opacity", 0.75);
+    map.setLayoutProperty(fill, "visibility", "visible");
+  }
+
   function applyChoropleth() {
     const map = state.map;
+    applyGridChoropleth();
     if (!map || !map.getLayer("admin_areas-fill")) return;
     const data = state.choropleth;
     if (!data || !Object.keys(data.colors || {}).length) {
