@@ -1,5 +1,5 @@
 # The two commands of the README: `make demo` runs the product, `make test` runs every test.
-.PHONY: setup demo test lint bench-load bench-tiles bench-compare clean-db
+.PHONY: setup demo test lint bench-load bench-tiles bench-compare bench-import bench-draw bench-soak clean-db
 
 ENTITIES ?= 200000
 PORT ?= 8050
@@ -20,6 +20,15 @@ lint: setup
 
 bench-load: setup
 	.venv/bin/python bench/load_entities.py
+
+bench-import: setup
+	.venv/bin/python bench/import_entities.py
+
+bench-draw: setup
+	.venv/bin/python bench/draw.py
+
+bench-soak: setup
+	.venv/bin/python bench/ops_soak.py --minutes $${MINUTES:-60}
 
 bench-tiles: setup
 	.venv/bin/python bench/tiles.py

@@ -12,14 +12,15 @@ from dash import Dash, dcc, html
 from flask import Flask, Response, current_app, has_request_context, jsonify, request
 
 from accounts.roles import STAFF_ROLES, Principal
-from dashboard import api, auth, field_api, login
+from dashboard import api, auth, cases_api, field_api, import_page, kpi_api, login, ops_api, ops_wall_api
+from dashboard import public as public_pages
 from dashboard.field import routes as field_pages
 from dashboard.i18n import LANG_COOKIE, pick_lang, request_lang, t
 from dashboard.login import role_label
 from geo.db import Database
 from geo.errors import ZhengtuError
 from geo.settings import Settings
-from layers import export_routes, ogc_routes
+from layers import catalogue, export_routes, ogc_routes
 from layers import routes as tile_routes
 from layers.web import EXTENSION_KEY, error_response, principal
 
@@ -67,9 +68,16 @@ def create_server(settings: Settings, db: Database) -> Flask:
     server.register_blueprint(api.bp)
     server.register_blueprint(login.bp)
     server.register_blueprint(field_api.bp)
+    server.register_blueprint(cases_api.bp)
+    server.register_blueprint(kpi_api.bp)
+    server.register_blueprint(ops_api.bp)
+    server.register_blueprint(public_pages.bp)
     server.register_blueprint(field_pages.bp)
     server.register_blueprint(ogc_routes.bp)
     server.register_blueprint(export_routes.bp)
+    server.register_blueprint(import_page.bp)
+    server.before_request(lambda: catalogue.refresh_if_stale(db))  # imported layers join the registry
+    server.register_blueprint(ops_wall_api.bp)
     server.register_error_handler(ZhengtuError, error_response)
     server.register_error_handler(413, _too_large)
     server.before_request(auth.before_request)

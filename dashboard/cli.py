@@ -14,6 +14,7 @@ from collections.abc import Callable
 from contextlib import closing
 
 from accounts.roles import STAFF_ROLES
+from dashboard.imports_cli import add_parsers as add_import_export
 from geo.cluster import EmbeddedCluster
 from geo.db import connect, resolve_url
 from geo.errors import ZhengtuError
@@ -99,7 +100,23 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  {a['username']:<18} {a['role']:<15} 辖区 {a['region']:<7} 密码 {a['password']}")
     if args.no_serve:
         return 0
+    if not args.no_live:  # the operations wall should be alive on a fresh install
+        import atexit
+
+        from cityops.live import start_process
+
+        feeder = start_process(_url(settings), rate=args.live_rate)
+        atexit.register(feeder.terminate)
+        print(f"实时数据 live feed: pid {feeder.pid} (--no-live to disable)", flush=True)
     return _serve(args, settings)
+
+
+def _grids(args: argparse.Namespace, settings: Settings) -> int:
+    from cityops.grids import generate_grids
+
+    with closing(connect(_url(settings))) as conn:
+        print(f"单元网格 unit grids: {generate_grids(conn, args.city, args.size)}")
+    return 0
 
 
 def _tiles(args: argparse.Namespace, settings: Settings) -> int:
@@ -185,6 +202,61 @@ def _calendar(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _draw(args: argparse.Namespace, settings: Settings) -> int:
+    """双随机 plans and draws: create, publish, joint, run, verify, list (as the database owner)."""
+    from enforcement import draws
+
+    actor = f"cli:{getpass.getuser()}"
+    with closing(connect(_url(settings))) as conn:
+        if args.action == "verify":
+            problems = draws.verify_draw(conn, args.plan_id)
+            for problem in problems:
+                print(f"不一致 MISMATCH: {problem}")
+            if not problems:
+                print(f"计划 {args.plan_id} 的抽取结果已复现，种子与登记册快照哈希一致 / draw reproduced: OK")
+            return 1 if problems else 0
+        with conn:
+            if args.action == "create":
+                plan = draws.create_plan(conn, actor, name=args.name, region=args.region, ratios=args.ratio,
+                                         department=args.department, categories=args.categories,
+                                         period_from=args.period_from, period_to=args.period_to,
+                                         publish=not args.draft)
+            elif args.action == "joint":
+                plan = draws.create_joint(conn, actor, [int(p) for p in args.plans.split(",") if p.strip()],
+                                          args.name)
+            elif args.action == "publish":
+                plan = draws.publish_plan(conn, args.plan_id)
+            elif args.action == "conflict":
+                conflict = draws.declare_conflict(conn, args.officer, args.uscc, args.reason)
+                print(f"已登记利益冲突 {conflict}：执法人员 {args.officer} 不会被抽到 {args.uscc} / conflict recorded")
+                return 0
+            elif args.action == "link":
+                draws.link_officer(conn, args.officer, args.user)
+                print(f"执法人员 {args.officer} 已关联账户 {args.user or '（无）'} / officer linked")
+                return 0
+            elif args.action == "run":
+                region = draws.get_plan(conn, args.plan_id)["region_adcode"]
+                with conn.cursor() as cur:  # the owner draws within the plan's own jurisdiction
+                    cur.execute("SELECT set_config('zhengtu.region', %s, true), "
+                                "set_config('zhengtu.user', %s, true)", (region, actor))
+                started = time.perf_counter()
+                outcome = draws.run_draw(conn, args.plan_id, actor)
+                print(f"计划 {outcome.plan_id} 已抽取 drawn: {outcome.entities} 个对象中抽出 {outcome.rows} 项任务 "
+                      f"({time.perf_counter() - started:.1f} s)")
+                print(f"种子 seed: {outcome.seed_hex}")
+                print(f"登记册快照哈希 register_hash: {outcome.register_hash}")
+                print(f"结果哈希 result_hash: {outcome.result_hash}")
+                return 0
+            else:
+                for plan in draws.list_plans(conn):
+                    print(f"{plan['id']:>5}  {plan['status']:<9} {plan['region_adcode']:<6} "
+                          f"{plan['kind']:<5} {plan['name']}  {plan['seed_hash']}")
+                return 0
+        print(f"抽查计划 plan {plan['id']}（{plan['status']}）")
+        print(f"种子哈希 seed SHA-256: {plan['seed_hash']}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zhengtu", description="政图 Zhengtu")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -205,6 +277,9 @@ def _parser() -> argparse.ArgumentParser:
         if name == "demo":
             _serve_args(cmd)
             cmd.add_argument("--no-serve", action="store_true")
+            cmd.add_argument("--no-live", action="store_true",
+                             help="不运行实时数据 / no live events and sensor readings")
+            cmd.add_argument("--live-rate", type=float, default=4.0, help="new events a minute")
         cmd.set_defaults(func=_seed if name == "seed" else _demo)
     srv = sub.add_parser("serve", help="启动网页服务 / serve a prepared database")
     _serve_args(srv)
@@ -229,9 +304,41 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("action", choices=["show", "load"])
     cal.add_argument("file", nargs="?", help="load: CSV with date,workday,name")
     cal.set_defaults(func=_calendar)
+    draw = sub.add_parser("draw", help="双随机抽查计划与抽取 / random inspection plans and draws")
+    draw_sub = draw.add_subparsers(dest="action", required=True)
+    create = draw_sub.add_parser("create", help="新建抽查计划（生成秘密种子，打印其哈希）")
+    create.add_argument("--region", required=True, help="区域代码前缀，如 4401、440106")
+    create.add_argument("--ratio", required=True, help="各风险等级抽取比例，如 A=0.05,B=0.03,C=0.02,D=0.01")
+    create.add_argument("--name", required=True)
+    create.add_argument("--categories", help="类别代码，逗号分隔，如 food,drugs（默认全部）")
+    create.add_argument("--department", help="部门，如 市场监督管理局（默认不限）")
+    create.add_argument("--from", dest="period_from", help="YYYY-MM-DD")
+    create.add_argument("--to", dest="period_to", help="YYYY-MM-DD")
+    create.add_argument("--draft", action="store_true", help="只保存草稿，不公布 / keep as a draft")
+    joint = draw_sub.add_parser("joint", help="部门联合抽查：把多个已发布计划合并抽取")
+    joint.add_argument("--plans", required=True, help="计划编号，逗号分隔，如 1,2")
+    joint.add_argument("--name")
+    for action, text in (("publish", "发布草稿计划"), ("run", "执行抽取（公开种子）"),
+                         ("verify", "用公开的种子与快照复算并比对")):
+        draw_sub.add_parser(action, help=text).add_argument("plan_id", type=int)
+    draw_sub.add_parser("list", help="列出计划")
+    conflict = draw_sub.add_parser("conflict", help="登记执法人员与市场主体的利益冲突（抽取时回避）")
+    conflict.add_argument("--officer", type=int, required=True)
+    conflict.add_argument("--uscc", required=True)
+    conflict.add_argument("--reason", required=True)
+    link = draw_sub.add_parser("link", help="把执法人员关联到执法人员账户（抽中的任务派到该账户）")
+    link.add_argument("--officer", type=int, required=True)
+    link.add_argument("--user", help="用户名；省略则解除关联")
+    draw.set_defaults(func=_draw)
+    grd = sub.add_parser("grids", help="单元网格 / unit grids")
+    grd.add_argument("action", choices=["generate"])
+    grd.add_argument("--city", default="4401", help="城市代码，如 4401 / city adcode")
+    grd.add_argument("--size", type=float, default=100, help="网格边长（米）/ cell size in metres")
+    grd.set_defaults(func=_grids)
     tiles = sub.add_parser("tiles", help="重建聚合瓦片网格 / rebuild the tile pyramid")
     tiles.add_argument("action", choices=["rebuild"])
     tiles.set_defaults(func=_tiles)
+    add_import_export(sub)
     return parser
 
 

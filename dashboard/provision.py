@@ -11,6 +11,8 @@ from pathlib import Path
 
 import psycopg2.extensions
 
+from cityops import categories as event_categories
+from cityops import demo as ops_demo
 from data.boundaries import load_boundaries
 from data.demo import generate_demo
 from geo import workdays
@@ -20,7 +22,8 @@ from layers.cells import rebuild_entity_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 MIGRATION_DIRS = [ROOT / "geo/migrations", ROOT / "accounts/migrations", ROOT / "enforcement/migrations",
-                  ROOT / "cityops/migrations", ROOT / "layers/migrations"]
+                  ROOT / "cityops/migrations", ROOT / "layers/migrations",
+                  ROOT / "kpi/migrations"]
 DEFAULT_PROVINCE = "44"
 
 
@@ -28,6 +31,7 @@ def migrate(conn: psycopg2.extensions.connection) -> list[str]:
     """Apply pending migrations of every package, then the shipped working-day calendar."""
     applied = apply_migrations(conn, MIGRATION_DIRS)
     workdays.ensure_shipped(conn)
+    event_categories.ensure_shipped(conn)
     return applied
 
 
@@ -60,4 +64,6 @@ def seed(conn: psycopg2.extensions.connection, entities: int, seed_value: int = 
         result["cells"] = rebuild_entity_cells(conn)
         with conn:
             set_meta(conn, "entity_cells", {"entities": entities, "seed": seed_value})
+    result["operations"] = ops_demo.ensure_demo(conn, seed_value, max(80, entities // 500),
+                                                force=not result["skipped"])
     return result

@@ -28,9 +28,6 @@ CATEGORY_SHARES = {"catering": 0.30, "food": 0.22, "retail": 0.20, "drugs": 0.08
 RISK_SHARES = {"default": [0.40, 0.35, 0.18, 0.07], "hazchem": [0.05, 0.25, 0.40, 0.30],
                "special_eq": [0.15, 0.35, 0.35, 0.15]}
 DEPARTMENTS = ["市场监督管理局", "应急管理局", "住房和城乡建设局", "城市管理和综合执法局"]
-EVENT_KINDS = ["暴露垃圾", "占道经营", "乱张贴小广告", "井盖破损", "路灯不亮", "违章停车",
-               "施工噪音", "道路破损", "违法建设", "油烟扰民"]
-EVENT_SOURCES = ["hotline", "grid", "sensor", "citizen", "inspection"]
 CASE_STAGES = ["立案", "调查取证", "法制审核", "决定", "执行", "结案"]
 TODAY = dt.date(2026, 11, 25)
 ENTITY_COLUMNS = ["uscc", "name", "category", "risk_class", "licence_no", "licence_valid_until",
@@ -43,7 +40,7 @@ VALUES (%s, 'bulk_load', 'entities', %s::jsonb)
 # A demo reset clears the field records and their chains with the tasks they belong to, so that
 # `zhengtu evidence verify` stays meaningful (stored files are content-addressed and simply orphaned).
 TRUNCATE = ("TRUNCATE chain_digests, chain_links, checkin_reasons, checkins, evidence, city_events, "
-            "cases, inspection_tasks, officers, entities RESTART IDENTITY CASCADE")
+            "cases, inspection_tasks, officers, entities, draw_plans RESTART IDENTITY CASCADE")
 
 
 def copy_frame(cur: psycopg2.extensions.cursor, table: str, frame: pd.DataFrame) -> None:
@@ -134,7 +131,7 @@ def _entity_sample(cur: psycopg2.extensions.cursor, rng: np.random.Generator, to
 
 def work_frames(cur: psycopg2.extensions.cursor, rng: np.random.Generator, total: int,
                 sizes: dict[str, int]) -> dict[str, pd.DataFrame]:
-    """A few inspection tasks, cases and city events tied to real entities and officers."""
+    """A few inspection tasks and cases tied to real entities and officers."""
     cur.execute("SELECT region_adcode, array_agg(id ORDER BY id) FROM officers GROUP BY 1")
     officers = {code.strip(): ids for code, ids in cur.fetchall()}
     tasks = _entity_sample(cur, rng, total, sizes["tasks"])
@@ -158,19 +155,38 @@ def work_frames(cur: psycopg2.extensions.cursor, rng: np.random.Generator, total
         "stage": rng.choice(CASE_STAGES, m), "opened_on": _days(rng, TODAY, -200, 0, m),
         "district_adcode": cases["district"],
     })
-    spots = _entity_sample(cur, rng, total, sizes["events"])
-    k = len(spots)
-    jitter = rng.normal(0, 0.0008, (2, k))
-    events_df = pd.DataFrame({
-        "category": rng.choice(EVENT_KINDS, k), "description": "市民反映：" + rng.choice(
-            EVENT_KINDS, k).astype(object), "source": rng.choice(EVENT_SOURCES, k),
-        "status": rng.choice(["信息收集", "立案", "派遣", "处置", "结案"], k),
-        "district_adcode": spots["district"],
-        "reported_at": (pd.Timestamp("2026-11-25 09:00", tz="Asia/Shanghai")
-                        - pd.to_timedelta(rng.integers(0, 30 * 24 * 60, k), unit="min")).astype(str),
-        "geom": _points_hex(spots["lon"].to_numpy() + jitter[0], spots["lat"].to_numpy() + jitter[1]),
-    })
-    return {"inspection_tasks": tasks_df, "cases": cases_df, "city_events": events_df}
+    cases_df = _case_progress(cases_df)
+    # City events, sensors and alerts come from cityops.demo (through the real intake and loop),
+    # seeded after this by dashboard.provision.seed.
+    return {"inspection_tasks": tasks_df, "cases": cases_df}
+
+
+def _case_progress(cases_df: pd.DataFrame) -> pd.DataFrame:
+    """Workflow fields that agree with each demo case's stage (no draws from the shared generator).
+
+    Open cases are at most 85 days old (inside the 90-day limit of 《行政处罚法》第六十条); a stage
+    began a share of the way from 立案 to today; decided cases carry a decision and closed ones are
+    published, as the workflow would leave them (enforcement/cases.py).
+    """
+    df = cases_df.copy()
+    opened = pd.to_datetime(df["opened_on"])
+    today = pd.Timestamp(TODAY)
+    idx = df["stage"].map(CASE_STAGES.index)
+    age = (today - opened).dt.days
+    pending = idx < CASE_STAGES.index("决定")
+    opened = opened.where(~pending, today - pd.to_timedelta(age % 85, unit="D"))
+    age = (today - opened).dt.days
+    df["opened_on"] = opened.dt.date.astype(str)
+    df["stage_since"] = (opened + pd.to_timedelta(age * idx // 6, unit="D")).dt.date.astype(str)
+    decided = idx >= CASE_STAGES.index("执行")
+    penalty = (1000 * (1 + df["entity_id"] % 20)).where(decided)
+    df["penalty_yuan"] = penalty
+    df["decision"] = ("警告，并处罚款人民币" + penalty.fillna(0).astype(int).astype(str) + "元").where(decided)
+    df["decided_on"] = (opened + pd.to_timedelta(age * 4 // 6, unit="D")).dt.date.astype(str).where(decided)
+    closed = df["stage"] == "结案"
+    df["closed_on"] = df["stage_since"].where(closed)
+    df["published"] = closed
+    return df
 
 
 def generate_demo(conn: psycopg2.extensions.connection, *, entities: int, seed: int = 2020,

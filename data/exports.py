@@ -80,6 +80,23 @@ def _table(frame: gpd.GeoDataFrame) -> pd.DataFrame:
     return table
 
 
+def shapefile_names(columns: list[str]) -> dict[str, str]:
+    """dBASE allows 10-character field names: cut them here, as GDAL would, but unique and silently."""
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for name in columns:
+        if name == "geometry":
+            continue
+        short, n = name[:10], 1
+        while short in used:
+            suffix = f"_{n}"
+            short, n = name[:10 - len(suffix)] + suffix, n + 1
+        used.add(short)
+        if short != name:
+            out[name] = short
+    return out
+
+
 def export_layer(conn: psycopg2.extensions.connection, layer_id: str,
                  options: ExportOptions) -> tuple[Path, int]:
     """Write the layer to ``options.output`` (default ``<layer>.<ext>``); return the path and count."""
@@ -99,6 +116,8 @@ def export_layer(conn: psycopg2.extensions.connection, layer_id: str,
     if driver is not None:
         path.unlink(missing_ok=True)
         extra = {"encoding": "UTF-8"} if options.fmt == "shp" else {}
+        if options.fmt == "shp":
+            frame = frame.rename(columns=shapefile_names(list(frame.columns)))
         frame.to_file(path, driver=driver, layer=layer.id if options.fmt == "gpkg" else None, **extra)
     elif options.fmt == "csv":
         _table(frame).to_csv(path, index=False, encoding="utf-8-sig")

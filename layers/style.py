@@ -80,8 +80,30 @@ def _point_layers(layer: Layer) -> list[dict]:
     return out
 
 
+IMPORTED_COLOUR = "#7b2cbf"
+
+
+def _geometry_is(*kinds: str) -> list:
+    return ["in", ["geometry-type"], ["literal", [k for kind in kinds for k in (kind, "Multi" + kind)]]]
+
+
+def _plain_layers(layer: Layer) -> list[dict]:
+    """Imported layers (no legend): a light fill, an outline or line, and points, by geometry type."""
+    return [
+        _base(layer, "fill", "fill", filter=_geometry_is("Polygon"),
+              paint={"fill-color": IMPORTED_COLOUR, "fill-opacity": 0.12}),
+        _base(layer, "line", "line", filter=_geometry_is("Polygon", "LineString"),
+              paint={"line-color": IMPORTED_COLOUR, "line-width": 1.4}),
+        _base(layer, "points", "circle", filter=_geometry_is("Point"), paint={
+            "circle-color": IMPORTED_COLOUR, "circle-radius": 5,
+            "circle-stroke-color": "#ffffff", "circle-stroke-width": 1}),
+    ]
+
+
 def style_layers(layer: Layer) -> list[dict]:
     """The MapLibre layers that draw one registry layer."""
+    if not layer.legend:
+        return _plain_layers(layer)
     return _polygon_layers(layer) if layer.geometry == "polygon" else _point_layers(layer)
 
 

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PG_MAJOR="${PG_MAJOR:-15}"
 APT_PACKAGES=(
   "postgresql-${PG_MAJOR}" "postgresql-${PG_MAJOR}-postgis-3" "postgresql-contrib"
-  chromium chromium-driver gdal-bin fonts-noto-cjk python3-venv
+  chromium chromium-driver gdal-bin fonts-noto-cjk python3-venv poppler-utils
 )
 
 missing=()

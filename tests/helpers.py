@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from contextlib import closing
 
 from geo.db import connect
@@ -110,3 +111,106 @@ def _photos_dir():
 
 
 PHOTOS = _photos_dir()
+
+
+def new_task(client, tokens_: dict, entity_id: int, assignees: list[str], kind: str = "routine") -> int:
+    """An ad-hoc task made through the API by the administrator (cases, results, documents tests)."""
+    from datetime import date, timedelta
+
+    body = {"entity_id": entity_id, "assignees": assignees, "kind": kind,
+            "due": (date.today() + timedelta(days=2)).isoformat()}
+    response = client.post("/api/tasks", json=body, headers={"Authorization": f"Bearer {tokens_['t_admin_gd']}"})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
+def upload_photo(client, tokens_: dict, task_id: int, name: str = "DSCN0010.jpg", user: str = "insp_tianhe"):
+    """A real camera photo as task evidence through ``POST /api/evidence``; returns the receipt.
+
+    A few unique bytes follow the JPEG's end marker, so every call is a new file (other tests count
+    the rows of the unmodified photos).
+    """
+    import hashlib
+    import io
+    import uuid
+
+    data = (PHOTOS / name).read_bytes() + uuid.uuid4().bytes
+    form = {"file": (io.BytesIO(data), name), "sha256": hashlib.sha256(data).hexdigest(), "kind": "photo",
+            "task_id": str(task_id), "lon": "113.33", "lat": "23.135", "accuracy_m": "12",
+            "captured_at": "2026-11-25T10:00:00+08:00"}
+    headers = {"Authorization": f"Bearer {tokens_[user]}", "Idempotency-Key": str(uuid.uuid4())}
+    response = client.post("/api/evidence", data=form, headers=headers, content_type="multipart/form-data")
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def _draw_act_request() -> dict:
+    """The draws page's create/publish/run/join callback, as the browser posts it (create, empty form)."""
+    ratio_states = [(f"zt-draw-ratio-{k}", "value", None) for k in "ABCD"]
+    return callback_request(
+        "..zt-draw-message.children...zt-draw-plans.children...zt-draw-plan.options..."
+        "zt-draw-joint-plans.options...zt-draw-result-plan.options..",
+        [("zt-draw-create", "n_clicks", 1), ("zt-draw-publish", "n_clicks", None),
+         ("zt-draw-run", "n_clicks", None), ("zt-draw-joint", "n_clicks", None)],
+        [("zt-draw-name", "value", None), ("zt-draw-region", "value", None),
+         ("zt-draw-department", "value", None), ("zt-draw-categories", "value", None), *ratio_states,
+         ("zt-draw-period", "start_date", None), ("zt-draw-period", "end_date", None),
+         ("zt-draw-draft", "value", []), ("zt-draw-plan", "value", None), ("zt-draw-joint-plans", "value", None)])
+
+
+DRAW_WRITE_CALLBACKS = {
+    "..zt-draw-message.children...zt-draw-plans.children...zt-draw-plan.options...zt-draw-joint-plans.options"
+    "...zt-draw-result-plan.options..": _draw_act_request(),
+}
+DRAW_READ_CALLBACKS = {
+    "zt-draw-results.children": callback_request("zt-draw-results.children", [("zt-draw-result-plan", "value", None)]),
+    "zt-draw-verify-message.children": callback_request(
+        "zt-draw-verify-message.children", [("zt-draw-verify", "n_clicks", 1)],
+        [("zt-draw-result-plan", "value", None)]),
+}
+
+
+CASE_LIST_CALLBACKS = {"zt-cases-table.children": callback_request("zt-cases-table.children",
+                                                                   [("zt-cases-stage", "value", "立案")])}
+CASE_ACTION_CALLBACKS = {
+    "..zt-case-message.children...zt-case-body.children...zt-case-action.options...zt-case-action.value..":
+        callback_request("..zt-case-message.children...zt-case-body.children...zt-case-action.options..."
+                         "zt-case-action.value..", [("zt-case-submit", "n_clicks", 1)],
+                         [("zt-case-id", "data", 1), ("zt-case-action", "value", None), ("zt-case-note", "value", None),
+                          ("zt-case-decision", "value", None), ("zt-case-penalty", "value", None)]),
+}
+
+
+def _pattern_request(output: str, pattern: dict, prop: str, value: object,
+                     state: list[tuple[object, str, object]]) -> dict:
+    """A callback whose input is a pattern-matching ALL list (one matched component)."""
+    changed = json.dumps(pattern, sort_keys=True, separators=(",", ":")) + "." + prop
+    outputs = [{"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
+               for part in output.strip(".").split("...")]
+    return {"output": output, "outputs": outputs,
+            "inputs": [[{"id": pattern, "property": prop, "value": value}]],
+            "state": [{"id": i, "property": p, "value": v} for i, p, v in state], "changedPropIds": [changed]}
+
+
+# 调度台 /ops/desk: the queue and the selected event (operator, manager, admin) and its two writes
+# (operator, admin). Event 999999999 does not exist: the step answers with a message (200).
+OPS_DESK_READ_CALLBACKS = {
+    "..zt-desk-queue.children...zt-desk-geojson.data..": callback_request(
+        "..zt-desk-queue.children...zt-desk-geojson.data..",
+        [("zt-desk-status", "value", None), ("zt-desk-district", "value", None), ("zt-desk-category", "value", None),
+         ("zt-desk-overdue", "value", []), ("zt-desk-refresh", "n_clicks", 1), ("zt-desk-tick", "n_intervals", None),
+         ("zt-desk-acted", "data", None), ("zt-desk-registered", "data", None)],
+        [("zt-desk-selected", "data", None)]),
+    "zt-desk-detail.children": callback_request(
+        "zt-desk-detail.children", [("zt-desk-selected", "data", 999999999), ("zt-desk-acted", "data", None)]),
+}
+OPS_DESK_WRITE_CALLBACKS = {
+    "..zt-desk-message.children...zt-desk-acted.data..": _pattern_request(
+        "..zt-desk-message.children...zt-desk-acted.data..", {"type": "zt-desk-do", "to": "立案"}, "n_clicks", 1,
+        [("zt-desk-selected", "data", 999999999), ("zt-desk-note", "value", None),
+         ("zt-desk-department", "value", None)]),
+    "..zt-desk-reg-message.children...zt-desk-registered.data..": callback_request(
+        "..zt-desk-reg-message.children...zt-desk-registered.data..", [("zt-desk-register", "n_clicks", 1)],
+        [("zt-desk-reg-category", "value", None), ("zt-desk-lon", "value", None), ("zt-desk-lat", "value", None),
+         ("zt-desk-description", "value", None), ("zt-desk-source", "value", "hotline")]),
+}

@@ -11,7 +11,21 @@ import json
 import pytest
 
 from tests.conftest import BY_ROLE
-from tests.helpers import EXPLORER_CALLBACKS, TASK_CALLBACKS, audit_search_request, case_in, entity_in, pages_request
+from tests.helpers import (
+    CASE_ACTION_CALLBACKS,
+    CASE_LIST_CALLBACKS,
+    DRAW_READ_CALLBACKS,
+    DRAW_WRITE_CALLBACKS,
+    EXPLORER_CALLBACKS,
+    OPS_DESK_READ_CALLBACKS,
+    OPS_DESK_WRITE_CALLBACKS,
+    TASK_CALLBACKS,
+    audit_search_request,
+    callback_request,
+    case_in,
+    entity_in,
+    pages_request,
+)
 
 ROLES = ["public", "inspector", "legal_reviewer", "operator", "manager", "admin"]
 OK, LOGIN, DENY, REDIRECT, NOTFOUND = 200, 401, 403, 302, 404
@@ -23,6 +37,9 @@ def expect(public, inspector, reviewer, operator, manager, admin) -> dict[str, i
 
 ALL_OK = expect(OK, OK, OK, OK, OK, OK)
 STAFF_OK = expect(LOGIN, OK, OK, OK, OK, OK)
+KPI_READ = expect(LOGIN, DENY, OK, OK, OK, OK)
+KPI_TARGET_CALLBACK = callback_request("zt-kpi-target-msg.children", [("zt-kpi-target-set", "n_clicks", 1)],
+                                       [("zt-kpi-target-value", "value", None), ("zt-kpi-state", "data", {})])
 # (endpoint, method, path-builder, body-builder, expected status by role)
 # The entity and case are in 天河区 440106; the manager account's region is 深圳 4403, so for
 # the manager they do not exist (404): jurisdiction, not role, decides there.
@@ -97,6 +114,83 @@ MATRIX = [
     ("field.asset", "GET", lambda ids: "/field/static/field.css", None, ALL_OK),
     ("field.service_worker", "GET", lambda ids: "/field/sw.js", None, ALL_OK),
     ("field.manifest", "GET", lambda ids: "/field/manifest.webmanifest", None, ALL_OK),
+    # 双随机 draws (desktop page, callbacks) and the public results (一公开, no login)
+    ("/<path:path>", "GET", lambda ids: "/draws", None, expect(REDIRECT, OK, OK, OK, OK, OK)),
+    *[("/_dash-update-component", "POST", lambda ids: "/_dash-update-component",
+       lambda ids, body=body: body, expect(LOGIN, DENY, DENY, DENY, OK, OK)) for body in DRAW_WRITE_CALLBACKS.values()],
+    *[("/_dash-update-component", "POST", lambda ids: "/_dash-update-component",
+       lambda ids, body=body: body, expect(LOGIN, DENY, OK, DENY, OK, OK)) for body in DRAW_READ_CALLBACKS.values()],
+    ("public.page", "GET", lambda ids: "/public", None, ALL_OK),
+    ("public.page", "GET", lambda ids: "/public?district=44x", None, expect(400, 400, 400, 400, 400, 400)),
+    ("public.results", "GET", lambda ids: "/api/public/results?district=4401", None, ALL_OK),
+    ("public.results", "GET", lambda ids: "/api/public/results?from=nope", None, expect(400, 400, 400, 400, 400, 400)),
+    ("imports.form", "GET", lambda ids: "/admin/import", None, expect(LOGIN, DENY, DENY, DENY, DENY, OK)),
+    ("imports.upload", "POST", lambda ids: "/admin/import", None, expect(LOGIN, DENY, DENY, DENY, DENY, 400)),
+    ("imports.report", "GET", lambda ids: f"/admin/import/report/{'0' * 32}.csv", None,
+     expect(LOGIN, DENY, DENY, DENY, DENY, NOTFOUND)),
+    # task results, enforcement cases and their documents (no body: 400 after the role check)
+    ("cases_api.task_result", "POST", lambda ids: "/api/tasks/1/result", None,
+     expect(LOGIN, 400, DENY, DENY, DENY, DENY)),
+    ("cases_api.list_cases", "GET", lambda ids: "/api/cases", None, expect(LOGIN, OK, OK, DENY, OK, OK)),
+    ("cases_api.create_case", "POST", lambda ids: "/api/cases", None, expect(LOGIN, 400, DENY, DENY, 400, DENY)),
+    ("cases_api.transition", "POST", lambda ids: f"/api/cases/{ids['case']}/transitions", None,
+     expect(LOGIN, 400, 400, DENY, 400, DENY)),
+    ("cases_api.extension", "POST", lambda ids: f"/api/cases/{ids['case']}/extension", None,
+     expect(LOGIN, DENY, 400, DENY, 400, DENY)),
+    ("cases_api.pause", "POST", lambda ids: f"/api/cases/{ids['case']}/pauses", None,
+     expect(LOGIN, 400, 400, DENY, 400, DENY)),
+    ("cases_api.resume", "POST", lambda ids: f"/api/cases/{ids['case']}/pauses/resume", None,
+     expect(LOGIN, 400, 400, DENY, 400, DENY)),
+    ("cases_api.document", "GET", lambda ids: f"/api/cases/{ids['case']}/documents/inspection-record.pdf", None,
+     expect(LOGIN, OK, OK, DENY, NOTFOUND, OK)),
+    ("/<path:path>", "GET", lambda ids: "/cases", None, expect(REDIRECT, OK, OK, OK, OK, OK)),
+    ("/<path:path>", "GET", lambda ids: f"/case/{ids['case']}", None, expect(REDIRECT, OK, OK, OK, OK, OK)),
+    *[("/_dash-update-component", "POST", lambda ids: "/_dash-update-component",
+       lambda ids, body=body: body, expect(LOGIN, OK, OK, DENY, OK, OK)) for body in CASE_LIST_CALLBACKS.values()],
+    *[("/_dash-update-component", "POST", lambda ids: "/_dash-update-component",
+       lambda ids, body=body: body, expect(LOGIN, DENY, OK, DENY, OK, DENY))
+      for body in CASE_ACTION_CALLBACKS.values()],
+    # 一网统管 (dashboard/ops_api.py): reporters = inspector, operator, admin; the desk = operator, admin.
+    # Bodies are absent (400 once past the role check); id 999999999 does not exist (404 past it).
+    ("ops_api.post_events", "POST", lambda ids: "/api/events", None, expect(LOGIN, 400, DENY, 400, DENY, 400)),
+    ("ops_api.event_categories", "GET", lambda ids: "/api/events/categories", None, STAFF_OK),
+    ("ops_api.list_events", "GET", lambda ids: "/api/events?status=立案", None, STAFF_OK),
+    ("ops_api.event_changes", "GET", lambda ids: "/api/events/changes", None, STAFF_OK),
+    ("ops_api.get_event", "GET", lambda ids: "/api/events/999999999", None,
+     expect(LOGIN, NOTFOUND, NOTFOUND, NOTFOUND, NOTFOUND, NOTFOUND)),
+    ("ops_api.post_transition", "POST", lambda ids: "/api/events/999999999/transitions", None,
+     expect(LOGIN, 400, DENY, 400, DENY, 400)),
+    ("ops_api.list_sensors", "GET", lambda ids: "/api/sensors", None, STAFF_OK),
+    ("ops_api.sensor_readings", "GET", lambda ids: "/api/sensors/999999999/readings", None, STAFF_OK),
+    ("ops_api.post_readings", "POST", lambda ids: "/api/sensors/999999999/readings", None,
+     expect(LOGIN, DENY, DENY, 400, DENY, 400)),
+    ("ops_api.list_alerts", "GET", lambda ids: "/api/alerts?open=true", None, STAFF_OK),
+    ("ops_api.ack_alert", "POST", lambda ids: "/api/alerts/999999999/ack", None,
+     expect(LOGIN, DENY, DENY, NOTFOUND, DENY, NOTFOUND)),
+    # KPIs: legal reviewers and operators read, managers and admins also set targets
+    ("kpi_api.definitions", "GET", lambda ids: "/api/kpi", None, KPI_READ),
+    ("kpi_api.kpi_value", "GET", lambda ids: "/api/kpi/task_on_time", None, KPI_READ),
+    ("kpi_api.kpi_records", "GET", lambda ids: "/api/kpi/task_on_time/records", None, KPI_READ),
+    ("kpi_api.kpi_targets", "GET", lambda ids: "/api/kpi/task_on_time/targets", None, KPI_READ),
+    ("kpi_api.set_kpi_target", "POST", lambda ids: "/api/kpi/task_on_time/targets", None,
+     expect(LOGIN, DENY, DENY, DENY, 400, 400)),
+    ("kpi_api.export_xlsx", "GET", lambda ids: "/kpi/export.xlsx?kpi=task_on_time", None, KPI_READ),
+    ("kpi_api.export_pdf", "GET", lambda ids: "/kpi/export.pdf?kpi=task_on_time", None, KPI_READ),
+    ("/<path:path>", "GET", lambda ids: "/kpi", None, expect(REDIRECT, OK, OK, OK, OK, OK)),
+    ("/_dash-update-component", "POST", lambda ids: "/_dash-update-component",
+     lambda ids: KPI_TARGET_CALLBACK, expect(LOGIN, DENY, DENY, DENY, OK, OK)),
+    # 运行大屏 /ops (snapshot + deltas) and 调度台 /ops/desk: operators, managers (desk read-only), admins
+    ("ops_wall.snapshot", "GET", lambda ids: "/api/ops/snapshot", None, expect(LOGIN, DENY, DENY, OK, OK, OK)),
+    ("ops_wall.changes", "GET", lambda ids: "/api/ops/changes?cursor=e0.s0.a0.t0", None,
+     expect(LOGIN, DENY, DENY, OK, OK, OK)),
+    ("/<path:path>", "GET", lambda ids: "/ops", None, expect(REDIRECT, OK, OK, OK, OK, OK)),
+    ("/<path:path>", "GET", lambda ids: "/ops/desk", None, expect(REDIRECT, OK, OK, OK, OK, OK)),
+    *[("/_dash-update-component", "POST", lambda ids: "/_dash-update-component",
+       lambda ids, body=body: body, expect(LOGIN, DENY, DENY, OK, OK, OK))
+      for body in OPS_DESK_READ_CALLBACKS.values()],
+    *[("/_dash-update-component", "POST", lambda ids: "/_dash-update-component",
+       lambda ids, body=body: body, expect(LOGIN, DENY, DENY, OK, DENY, OK))
+      for body in OPS_DESK_WRITE_CALLBACKS.values()],
 ]
 # endpoints that exist but are not worth a request here, with the reason
 NOT_WALKED = {
@@ -106,7 +200,9 @@ NOT_WALKED = {
     "/_reload-hash": "development hot-reload only; declared public, returns a hash",
 }
 CALLBACKS = {".._pages_content.children..._pages_store.data..", "zt-audit-table.children",
-             *EXPLORER_CALLBACKS, *TASK_CALLBACKS}
+             *EXPLORER_CALLBACKS, *TASK_CALLBACKS, *DRAW_WRITE_CALLBACKS, *DRAW_READ_CALLBACKS,
+             *CASE_LIST_CALLBACKS, *CASE_ACTION_CALLBACKS, "zt-kpi-target-msg.children",
+             *OPS_DESK_READ_CALLBACKS, *OPS_DESK_WRITE_CALLBACKS}
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ["geo", "layers", "enforcement", "cityops", "data", "dashboard"]
+PACKAGES = ["geo", "layers", "enforcement", "cityops", "data", "dashboard", "kpi"]
 
 
 def imports_of(package: str) -> dict[str, set[str]]:
@@ -37,6 +37,13 @@ def test_geo_imports_no_web_framework_and_nothing_above_it():
 
 
 def test_lower_packages_do_not_import_dashboard():
-    for package in ("layers", "data", "enforcement", "cityops"):
+    for package in ("layers", "data", "enforcement", "cityops", "kpi"):
         offenders = [f for f, names in imports_of(package).items() if "dashboard" in names]
         assert offenders == [], package
+
+
+def test_kpi_imports_geo_and_no_web_framework():
+    """KPIs read any table through SQL, but import only geo among the project's packages."""
+    forbidden = {"dash", "flask", "werkzeug", "dashboard", "layers", "enforcement", "cityops", "data", "accounts"}
+    offenders = {f: names & forbidden for f, names in imports_of("kpi").items() if names & forbidden}
+    assert offenders == {}
