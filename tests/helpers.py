@@ -203,6 +203,8 @@ OPS_DESK_READ_CALLBACKS = {
         [("zt-desk-selected", "data", None)]),
     "zt-desk-detail.children": callback_request(
         "zt-desk-detail.children", [("zt-desk-selected", "data", 999999999), ("zt-desk-acted", "data", None)]),
+    "zt-desk-alerts.children": callback_request(
+        "zt-desk-alerts.children", [("zt-desk-tick", "n_intervals", 1), ("zt-desk-acked", "data", None)]),
 }
 OPS_DESK_WRITE_CALLBACKS = {
     "..zt-desk-message.children...zt-desk-acted.data..": _pattern_request(
@@ -213,4 +215,8 @@ OPS_DESK_WRITE_CALLBACKS = {
         "..zt-desk-reg-message.children...zt-desk-registered.data..", [("zt-desk-register", "n_clicks", 1)],
         [("zt-desk-reg-category", "value", None), ("zt-desk-lon", "value", None), ("zt-desk-lat", "value", None),
          ("zt-desk-description", "value", None), ("zt-desk-source", "value", "hotline")]),
+    # alert 999999999 does not exist: the acknowledgement answers with a message (200)
+    "..zt-desk-ack-message.children...zt-desk-acked.data..": _pattern_request(
+        "..zt-desk-ack-message.children...zt-desk-acked.data..", {"type": "zt-desk-ack", "id": 999999999},
+        "n_clicks", 1, []),
 }

@@ -169,3 +169,37 @@ def test_wall_and_desk_render_only_for_their_roles(client, tokens, role):
     if role == "operator":
         # the wall's configuration: the city first, then its districts, with bounds
         assert '"adcode": "440100"' in wall_page and '"adcode": "440106"' in wall_page
+
+
+def test_desk_acknowledges_an_alert_once(client, tokens, db_url):
+    """A reading past its threshold raises an alert; the desk's 确认 records who, a second click says so."""
+    import json
+    from datetime import UTC, datetime
+
+    from tests.helpers import OPS_DESK_READ_CALLBACKS, _pattern_request, one
+
+    sensor, threshold = one(db_url, "SELECT array[id, threshold_high] FROM sensors WHERE district_adcode LIKE '4401%%'"
+                                    " AND threshold_high IS NOT NULL AND state = 'normal' ORDER BY id LIMIT 1")
+    operator = bearer(tokens, "t_operator_gz")
+    raised = client.post(f"/api/sensors/{int(sensor)}/readings", headers=operator,
+                         json=[{"at": datetime.now(UTC).isoformat(), "value": threshold * 3}])
+    assert raised.status_code in (200, 201), raised.get_json()
+    alert = one(db_url, "SELECT max(id) FROM alerts WHERE sensor_id = %s AND acknowledged_at IS NULL", (int(sensor),))
+    def text(response) -> str:
+        return json.dumps(response.get_json(), ensure_ascii=False, separators=(",", ":"))
+
+    listed = text(client.post("/_dash-update-component", headers=operator,
+                              json=OPS_DESK_READ_CALLBACKS["zt-desk-alerts.children"]))
+    assert f'"data-alert":"{alert}"' in listed and "确认" in listed
+    output = "..zt-desk-ack-message.children...zt-desk-acked.data.."
+    body = _pattern_request(output, {"type": "zt-desk-ack", "id": alert}, "n_clicks", 1, [])
+    first = text(client.post("/_dash-update-component", headers=operator, json=body))
+    assert f"告警 {alert} 已确认" in first
+    assert one(db_url, "SELECT acknowledged_by FROM alerts WHERE id = %s", (alert,)) == "t_operator_gz"
+    again = text(client.post("/_dash-update-component", headers=operator, json=body))
+    assert "已由 t_operator_gz" in again
+    # a manager reads the list but has no button, and the write callback refuses them
+    manager_list = client.post("/_dash-update-component", headers=bearer(tokens, "manager_sz"),
+                               json=OPS_DESK_READ_CALLBACKS["zt-desk-alerts.children"])
+    assert manager_list.status_code == 200 and "zt-desk-ack" not in text(manager_list)
+    assert client.post("/_dash-update-component", headers=bearer(tokens, "manager_sz"), json=body).status_code == 403

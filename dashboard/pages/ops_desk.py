@@ -15,7 +15,7 @@ from dash import ALL, ClientsideFunction, Input, Output, State, callback, client
 from flask import request
 
 from accounts.roles import ADMIN, MANAGER, OPERATOR
-from cityops import categories
+from cityops import categories, sensors
 from cityops import events as ev
 from cityops.wall import SHANGHAI
 from dashboard.auth import declare_callback
@@ -72,6 +72,32 @@ class IDS:
     REGISTER = "zt-desk-register"
     REG_MESSAGE = "zt-desk-reg-message"
     REGISTERED = "zt-desk-registered"
+    ALERTS = "zt-desk-alerts"
+    ACK_MESSAGE = "zt-desk-ack-message"
+    ACKED = "zt-desk-acked"
+
+
+ALERT_LIMIT = 30
+KIND_LABELS = {"water_level": "积水", "noise": "噪声", "air_pm25": "PM2.5", "manhole": "井盖", "smoke": "烟感",
+               "gas": "燃气"}
+
+
+def ack_id(alert_id: int | object) -> dict:
+    """Pattern id of an open alert's "acknowledge" button."""
+    return {"type": "zt-desk-ack", "id": alert_id}
+
+
+def alerts_list(rows: list[dict], can_write: bool) -> html.Div:
+    """Open sensor alerts, newest first: what crossed which threshold, and the event it opened."""
+    if not rows:
+        return html.P("没有未确认的告警 / no open alerts", className="zt-hint")
+    items = [html.Li(className="zt-desk-alert", **{"data-alert": str(a["id"])}, children=[
+        html.Span(_time(a["raised_at"]), className="zt-desk-alert-time"),
+        html.Span(f"{a['sensor_name']}（{KIND_LABELS.get(a['kind'], a['kind'])}）读数 {a['value']:g}，"
+                  f"阈值 {a['threshold']:g}" + (f" · 事件 {a['event_id']}" if a.get("event_id") else "")),
+        html.Button("确认", id=ack_id(a["id"]), n_clicks=0, className="zt-desk-pick") if can_write else None,
+    ]) for a in rows]
+    return html.Ul(items, className="zt-desk-alerts")
 
 
 def pick_id(event_id: int | object) -> dict:
@@ -189,8 +215,15 @@ def layout(lang: str | None = None, **_query: str) -> html.Div:
             html.Button("刷新", id=IDS.REFRESH, n_clicks=0, className="zt-desk-pick"),
         ]),
     ])
+    with request_connection() as conn:
+        open_alerts = sensors.list_alerts(conn, open_only=True, limit=ALERT_LIMIT)
+    alerts_card = html.Div(className="zt-desk-card", children=[
+        html.H3("未确认告警", className="zt-desk-h3"),
+        html.Div(alerts_list(open_alerts, can_write), id=IDS.ALERTS),
+        html.Div(id=IDS.ACK_MESSAGE, role="status"),
+    ])
     left = [filters,
-            html.Div(queue_table(rows), id=IDS.QUEUE, className="zt-desk-card zt-desk-queue")]
+            html.Div(queue_table(rows), id=IDS.QUEUE, className="zt-desk-card zt-desk-queue"), alerts_card]
     if can_write:
         left.append(_register_form(cat_options))
     else:
@@ -208,6 +241,7 @@ def layout(lang: str | None = None, **_query: str) -> html.Div:
     return html.Div(className="zt-desk", children=[
         dcc.Store(id=IDS.CONFIG, data=config), dcc.Store(id=IDS.GEOJSON, data=_geojson(rows)),
         dcc.Store(id=IDS.SELECTED), dcc.Store(id=IDS.ACTED), dcc.Store(id=IDS.REGISTERED),
+        dcc.Store(id=IDS.ACKED),
         dcc.Interval(id=IDS.TICK, interval=15000),
         html.Div(left, className="zt-desk-left"),
         html.Div(className="zt-desk-right", children=[
@@ -334,7 +368,35 @@ clientside_callback(
     Output(IDS.SELECTED, "data"), Input(pick_id(ALL), "n_clicks"), Input(IDS.REGISTERED, "data"),
     prevent_initial_call=True)
 
+@callback(Output(IDS.ALERTS, "children"), Input(IDS.TICK, "n_intervals"), Input(IDS.ACKED, "data"),
+          prevent_initial_call=True)
+def refresh_alerts(_tick: int | None, _acked: object) -> html.Div:
+    """Open alerts of the caller's region, re-read on each tick and after an acknowledgement."""
+    with request_connection() as conn:
+        rows = sensors.list_alerts(conn, open_only=True, limit=ALERT_LIMIT)
+    return alerts_list(rows, principal().may(WRITERS))
+
+
+@callback(Output(IDS.ACK_MESSAGE, "children"), Output(IDS.ACKED, "data"), Input(ack_id(ALL), "n_clicks"),
+          prevent_initial_call=True)
+def acknowledge(clicks: list[int | None]) -> tuple[object, object]:
+    """Acknowledge the clicked alert (who and when are recorded; a second click answers 409's text)."""
+    triggered = dash.ctx.triggered_id
+    if not isinstance(triggered, dict) or not any(clicks or []):
+        return dash.no_update, dash.no_update
+    who = principal()
+    try:
+        with request_connection() as conn:
+            alert = sensors.acknowledge(conn, int(triggered["id"]), who.username)
+    except (ZhengtuError, ValueError) as exc:
+        return html.P(getattr(exc, "message", str(exc)), className="zt-desk-msg-err"), dash.no_update
+    return (html.P(f"告警 {alert['id']} 已确认（{alert['sensor_name']}）", className="zt-desk-msg-ok",
+                   id="zt-desk-acked-text"), {"id": alert["id"], "at": datetime.now().isoformat()})
+
+
 declare_callback(f"..{IDS.QUEUE}.children...{IDS.GEOJSON}.data..", *READERS)
+declare_callback(f"{IDS.ALERTS}.children", *READERS)
+declare_callback(f"..{IDS.ACK_MESSAGE}.children...{IDS.ACKED}.data..", *WRITERS)
 declare_callback(f"{IDS.DETAIL}.children", *READERS)
 declare_callback(f"..{IDS.MESSAGE}.children...{IDS.ACTED}.data..", *WRITERS)
 declare_callback(f"..{IDS.REG_MESSAGE}.children...{IDS.REGISTERED}.data..", *WRITERS)
