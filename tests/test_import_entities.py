@@ -16,6 +16,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
@@ -313,7 +314,9 @@ def test_upload_page_in_a_browser(driver, live_url, db_url, tmp_path, cleanup):
     Select(driver.find_element(By.ID, "zt-import-crs")).select_by_value("gcj02")
     driver.find_element(By.ID, "zt-import-dry").click()  # untick: load for real
     driver.find_element(By.ID, "zt-import-submit").click()
-    WebDriverWait(driver, 30).until(lambda d: "试运行" not in d.find_element(By.ID, "zt-import-result").text)
+    # the form posts and the page is replaced: the old result element may go stale while we look
+    WebDriverWait(driver, 30, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)).until(
+        lambda d: "试运行" not in d.find_element(By.ID, "zt-import-result").text)
     assert stored(db_url, codes[0])[0] == "440106"
     driver.set_window_size(390, 844)
     driver.save_screenshot(str(tmp_path.parent / "import-page-phone.png"))
