@@ -203,3 +203,18 @@ def test_desk_acknowledges_an_alert_once(client, tokens, db_url):
                                json=OPS_DESK_READ_CALLBACKS["zt-desk-alerts.children"])
     assert manager_list.status_code == 200 and "zt-desk-ack" not in text(manager_list)
     assert client.post("/_dash-update-component", headers=bearer(tokens, "manager_sz"), json=body).status_code == 403
+
+
+def test_wall_on_time_rate_is_the_kpi(client, tokens):
+    """One definition: the wall's 按期结案率 is /api/kpi/event_on_time for the caller's last 30 days."""
+    operator = bearer(tokens, "t_operator_gz")
+    figures = client.get("/api/ops/snapshot", headers=operator).get_json()["kpi"]
+    assert figures["on_time_kpi"] == "event_on_time"
+    report = client.get(f"/api/kpi/event_on_time?region=4401&from={figures['on_time_from']}"
+                        f"&to={figures['on_time_to']}", headers=operator).get_json()
+    assert (figures["on_time_numerator"], figures["on_time_denominator"]) == (report["numerator"],
+                                                                            report["denominator"])
+    assert figures["on_time_rate"] == (None if report["value"] is None else report["value"] / 100)
+    delta = client.get("/api/ops/changes?cursor=" + client.get("/api/ops/snapshot", headers=operator)
+                       .get_json()["cursor"], headers=operator).get_json()
+    assert delta["kpi"]["on_time_rate"] == figures["on_time_rate"]
