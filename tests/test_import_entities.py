@@ -320,3 +320,29 @@ def test_upload_page_in_a_browser(driver, live_url, db_url, tmp_path, cleanup):
     assert stored(db_url, codes[0])[0] == "440106"
     driver.set_window_size(390, 844)
     driver.save_screenshot(str(tmp_path.parent / "import-page-phone.png"))
+
+
+def test_a_uscc_registered_in_another_jurisdiction_is_reported_not_a_failed_batch(db_url, tmp_path, cleanup):
+    """Under row security (the upload page) a register row whose USCC belongs to another region's entity
+    is one reported row; the rest of the batch loads."""
+    from geo.db import Database
+
+    with closing(connect(db_url)) as conn, conn.cursor() as cur:
+        cur.execute("SELECT uscc FROM entities WHERE district_adcode = '440106' ORDER BY id LIMIT 1")
+        tianhe_code = cur.fetchone()[0]
+    fresh = usccs(1)[0]
+    x, y = point_in(db_url, "440104")
+    path = write_csv(tmp_path / "越秀.csv", [register_row(tianhe_code, "别区的主体", x, y),
+                                           register_row(fresh, "越秀新主体", x + 0.0001, y)], encoding="utf-8")
+    context = {"region": "440104", "user": "yuexiu_admin", "role": "admin"}
+    database = Database(db_url)
+    try:
+        with database.connection(context) as conn:
+            summary = import_entities(conn, path, ImportOptions(progress=False, region="440104", context=context))
+    finally:
+        database.close()
+    assert summary.inserted == 1 and summary.rejected == 1
+    (problem,) = summary.problems
+    assert problem.value == tianhe_code and "已登记在其他辖区" in problem.reason and problem.row == 2
+    assert stored(db_url, fresh)[0] == "440104"
+    assert stored(db_url, tianhe_code)[0] == "440106"  # untouched

@@ -50,6 +50,14 @@ OUTSIDE_SQL = """
 SELECT row_no, lon, lat, district_adcode FROM zt_import_ready
 WHERE district_adcode IS NULL OR left(district_adcode, length(%(region)s)) <> %(region)s
 """
+# Under row security only: codes registered in another jurisdiction are taken out of the batch.
+ELSEWHERE_SQL = """
+WITH taken AS (SELECT zt_uscc_elsewhere(array(SELECT uscc::text FROM zt_import_ready)) AS uscc)
+DELETE FROM zt_import_ready r USING taken t
+WHERE r.uscc::text = t.uscc
+  AND r.district_adcode IS NOT NULL AND left(r.district_adcode, length(%(region)s)) = %(region)s
+RETURNING r.row_no, r.uscc::text
+"""
 SAME_SQL = """
 DELETE FROM zt_import_ready r USING entities e
 WHERE e.uscc = r.uscc AND ({current}) IS NOT DISTINCT FROM ({incoming})
@@ -194,6 +202,11 @@ def _load(conn: psycopg2.extensions.connection, good: pd.DataFrame, fields: list
         cur.execute(LOCATE_SQL)
         cur.execute(OUTSIDE_SQL, params)
         outside = [_outside_problem(*row) for row in cur.fetchall()]
+        if options.context:  # the web page: the app role's row security applies to the upsert
+            cur.execute(ELSEWHERE_SQL, params)
+            outside += [Problem(row_no, LABELS["uscc"], code, "该统一社会信用代码已登记在其他辖区，"
+                                "不能在本辖区导入或更新 / this USCC is registered in another jurisdiction")
+                        for row_no, code in cur.fetchall()]
         # index lookups per staged row: a hash join would read the whole entities table every batch
         cur.execute("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")
         cur.execute(same_query(fields), params)
