@@ -10,6 +10,7 @@ Operators acknowledge alerts; acknowledging does not close the event, the loop d
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -80,6 +81,90 @@ MARK_OFFLINE = """
 UPDATE sensors SET state = 'offline'
 WHERE state <> 'offline' AND (last_reading_at IS NULL OR last_reading_at < %s)
 """
+
+
+SENSOR_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,39}$")
+INSERT_SENSOR = """
+INSERT INTO sensors (code, kind, name, geom, district_adcode, grid_code, unit, threshold_high, threshold_low,
+                     state)
+VALUES (%(code)s, %(kind)s, %(name)s, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326), %(district)s,
+        zt_grid_code(%(district)s, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)), %(unit)s, %(high)s,
+        %(low)s, 'offline')
+ON CONFLICT (code) DO NOTHING
+RETURNING id
+"""
+
+
+class SensorCodeTaken(ZhengtuError):
+    """A sensor with this code is already registered."""
+
+    status = 409
+
+
+def _threshold(raw: Any, name: str, default: float | None, errors: dict[str, str]) -> float | None:
+    if raw is None or raw == "":
+        return default
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+        errors[name] = f"{name} 应为有限数值 / {name} must be a finite number"
+        return None
+    return float(raw)
+
+
+def parse_sensor(payload: Any) -> dict:
+    """Validate a sensor registration; ``IntakeError`` names every bad field."""
+    if not isinstance(payload, dict):
+        raise events.IntakeError({"body": "应为 JSON 对象 / body must be a JSON object"})
+    errors: dict[str, str] = {}
+    code, kind, name = payload.get("code"), payload.get("kind"), payload.get("name")
+    if not isinstance(code, str) or not SENSOR_CODE.match(code):
+        errors["code"] = "设备编号应为 2–40 位字母、数字、-、_ / code: 2–40 letters, digits, - or _"
+    if kind not in KINDS:
+        errors["kind"] = f"设备类型应为 {', '.join(KINDS)} 之一 / unknown kind"
+    if not isinstance(name, str) or not name.strip() or len(name) > 100:
+        errors["name"] = "名称必填，100 字以内 / name is required (≤ 100 characters)"
+    spec = KINDS.get(kind) if isinstance(kind, str) else None
+    high = _threshold(payload.get("threshold_high"), "threshold_high", spec.threshold_high if spec else None,
+                      errors)
+    low = _threshold(payload.get("threshold_low"), "threshold_low", spec.threshold_low if spec else None, errors)
+    if high is not None and low is not None and low >= high:
+        errors["threshold_low"] = "下限应小于上限 / threshold_low must be below threshold_high"
+    try:  # the same coordinate rules (and crs conversion) as event intake
+        probe = events.parse_report({"category": "0101", "lon": payload.get("lon"), "lat": payload.get("lat"),
+                                     "crs": payload.get("crs"), "description": "-", "source": "sensor"})
+    except events.IntakeError as exc:
+        errors.update({k: v for k, v in exc.fields.items() if k in ("lon", "lat", "crs")})
+        probe = None
+    if errors or probe is None or spec is None:
+        raise events.IntakeError(errors)
+    return {"code": code, "kind": kind, "name": name.strip(), "lon": probe.lon, "lat": probe.lat,
+            "unit": spec.unit, "high": high, "low": low}
+
+
+def get_sensor(conn: psycopg2.extensions.connection, sensor_id: int) -> dict:
+    """One sensor with its state and latest reading (404 outside the caller's jurisdiction)."""
+    with conn.cursor(cursor_factory=RealDictCursor) as cur:
+        cur.execute(SELECT_SENSOR, (sensor_id,))
+        row = cur.fetchone()
+    if row is None:
+        raise NotFound("感知设备不存在或不在您的辖区 / sensor not found")
+    return _iso(row)
+
+
+def register_sensor(conn: psycopg2.extensions.connection, payload: Any, region: str) -> dict:
+    """Register a sensor in the caller's jurisdiction; it stays 'offline' until its first reading."""
+    sensor = parse_sensor(payload)
+    district = events.locate_district(conn, sensor["lon"], sensor["lat"])
+    if district is None:
+        raise events.IntakeError({"lon": "坐标不在已加载的行政区内 / the point is outside the loaded area"})
+    if not (region and district.startswith(region)):
+        raise events.OutsideJurisdiction({"lon": f"该点位于 {district}，不在您的辖区 {region} / "
+                                                 "outside your jurisdiction"})
+    with conn.cursor() as cur:
+        cur.execute(INSERT_SENSOR, {**sensor, "district": district})
+        row = cur.fetchone()
+    if row is None:
+        raise SensorCodeTaken(f"设备编号 {sensor['code']} 已登记 / sensor code already registered")
+    return get_sensor(conn, row[0])
 
 
 class AlreadyAcknowledged(ZhengtuError):

@@ -152,6 +152,19 @@ def list_sensors() -> Response:
                                             request.args.get("state") or None))
 
 
+@bp.post("/sensors")
+@requires(*DESK)
+def register_sensor() -> tuple[Response, int]:
+    """``{code, kind, name, lon, lat[, crs, threshold_high, threshold_low]}`` → 201 with the sensor;
+    400/403 with a message per field, 409 for a code already registered."""
+    body = _body()
+    try:
+        with request_connection() as conn:
+            return jsonify(sensors.register_sensor(conn, body, principal().region)), 201
+    except (events.IntakeError, events.OutsideJurisdiction, sensors.SensorCodeTaken) as exc:
+        return _field_error(exc)
+
+
 @bp.get("/sensors/<sensor_id>/readings")
 @requires(*STAFF_ROLES)
 def sensor_readings(sensor_id: str) -> Response:

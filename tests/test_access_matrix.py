@@ -161,6 +161,7 @@ MATRIX = [
     ("ops_api.post_transition", "POST", lambda ids: "/api/events/999999999/transitions", None,
      expect(LOGIN, 400, DENY, 400, DENY, 400)),
     ("ops_api.list_sensors", "GET", lambda ids: "/api/sensors", None, STAFF_OK),
+    ("ops_api.register_sensor", "POST", lambda ids: "/api/sensors", None, expect(LOGIN, DENY, DENY, 400, DENY, 400)),
     ("ops_api.sensor_readings", "GET", lambda ids: "/api/sensors/999999999/readings", None, STAFF_OK),
     ("ops_api.post_readings", "POST", lambda ids: "/api/sensors/999999999/readings", None,
      expect(LOGIN, DENY, DENY, 400, DENY, 400)),

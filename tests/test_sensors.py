@@ -145,3 +145,35 @@ def test_the_live_feeder_writes_through_the_real_functions(db_url):
     assert counts["events"] + counts["merged"] >= 1
     written = counts["events"] + counts["merged"] + counts["alerts"]  # an alarm reports too
     assert one(db_url, "SELECT count(*) FROM event_reports") - before == written
+
+
+def test_register_a_sensor_over_http(client, tokens, db_url):
+    """Operators register sensors in their region: per-field errors, 403 outside, 409 for a taken code;
+    a new sensor is offline until its first reading, then normal."""
+    from geo.crs import wgs84_to_gcj02
+
+    operator = bearer(tokens, "t_operator_gz")
+    bad = client.post("/api/sensors", headers=operator, json={"code": "x", "kind": "volcano", "lon": 500})
+    assert bad.status_code == 400
+    assert set(bad.get_json()["fields"]) >= {"code", "kind", "name", "lon", "lat"}
+    shenzhen = client.post("/api/sensors", headers=operator,
+                           json={"code": "SZ-TEST-1", "kind": "noise", "name": "深圳测试", "lon": 114.06, "lat": 22.54})
+    assert shenzhen.status_code == 403 and "lon" in shenzhen.get_json()["fields"]
+    glon, glat = wgs84_to_gcj02(113.3245, 23.1365)
+    made = client.post("/api/sensors", headers=operator,
+                       json={"code": "GZ-TEST-REG-1", "kind": "water_level", "name": "天河测试积水点",
+                             "lon": glon, "lat": glat, "crs": "gcj02", "threshold_high": 0.2})
+    assert made.status_code == 201, made.get_json()
+    sensor = made.get_json()
+    assert sensor["district_adcode"] == "440106" and sensor["state"] == "offline"
+    assert float(sensor["threshold_high"]) == 0.2 and sensor["unit"] == "m" and sensor["grid_code"]
+    lon, lat = one(db_url, "SELECT array[ST_X(geom), ST_Y(geom)] FROM sensors WHERE code = 'GZ-TEST-REG-1'")
+    assert abs(lon - 113.3245) < 1e-5 and abs(lat - 23.1365) < 1e-5  # stored in WGS 84
+    again = client.post("/api/sensors", headers=operator,
+                        json={"code": "GZ-TEST-REG-1", "kind": "noise", "name": "重复", "lon": 113.32, "lat": 23.13})
+    assert again.status_code == 409
+    read = client.post(f"/api/sensors/{sensor['id']}/readings", headers=operator,
+                       json=[{"value": 0.01}])
+    assert read.status_code == 201, read.get_json()
+    assert one(db_url, "SELECT state FROM sensors WHERE code = 'GZ-TEST-REG-1'") == "normal"
+    assert client.post("/api/sensors", headers=bearer(tokens, "manager_sz"), json={}).status_code == 403
