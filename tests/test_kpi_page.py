@@ -68,7 +68,7 @@ def test_click_a_district_drills_down(driver, live_url, client, tokens, db_url):
     assert "单元网格" in driver.find_element(By.CSS_SELECTOR, ".zt-kpi-panel h3").text
     # the records behind the figure open the entity (with its tasks, cases and evidence)
     links = driver.find_elements(By.CSS_SELECTOR, "#zt-kpi-records a")
-    assert all(re.search(r"/(entity|case|api/events)/\d+$", a.get_attribute("href")) for a in links)
+    assert all(re.search(r"/(entity/\d+|case/\d+|ops/desk\?event=\d+)$", a.get_attribute("href")) for a in links)
 
 
 @pytest.mark.browser

@@ -218,3 +218,28 @@ def test_wall_on_time_rate_is_the_kpi(client, tokens):
     delta = client.get("/api/ops/changes?cursor=" + client.get("/api/ops/snapshot", headers=operator)
                        .get_json()["cursor"], headers=operator).get_json()
     assert delta["kpi"]["on_time_rate"] == figures["on_time_rate"]
+
+
+def test_desk_opens_the_event_named_in_the_link(client, tokens, db_url):
+    """/ops/desk?event=ID (the KPI records' link) shows that event; a bad or foreign id says why."""
+    import json
+
+    from tests.helpers import one, pages_request
+
+    event = one(db_url, "SELECT min(id) FROM city_events WHERE district_adcode LIKE '4401%%'")
+    operator = bearer(tokens, "t_operator_gz")
+
+    def page(query: str) -> str:
+        body = pages_request("/ops/desk")
+        body["inputs"][0]["value"] = "/ops/desk"
+        body["inputs"][1]["value"] = query
+        return json.dumps(client.post("/_dash-update-component", json=body, headers=operator).get_json(),
+                          ensure_ascii=False)
+
+    shown = page(f"?event={event}")
+    assert f"事件 {event}" in shown and f'"data-id": "{event}"' in shown
+    assert "事件编号无效" in page("?event=abc")
+    foreign = one(db_url, "SELECT min(id) FROM city_events WHERE district_adcode NOT LIKE '4401%%'")
+    assert foreign is not None
+    other = page(f"?event={foreign}")
+    assert f'"data-id": "{foreign}"' not in other and "不在您的辖区" in other

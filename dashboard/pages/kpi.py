@@ -212,8 +212,8 @@ def _stages(stages: dict[str, int]) -> dcc.Graph:
 
 
 def _record_link(r: dict) -> object:
-    if r["kind"] == "event":  # the event's record with its closed-loop steps (ops API)
-        return html.A(f"事件 {r['id']}", href=f"/api/events/{r['id']}", target="_blank")
+    if r["kind"] == "event":  # the event on the dispatch desk: its reports and closed-loop steps
+        return dcc.Link(f"事件 {r['id']}", href=f"/ops/desk?event={r['id']}")
     if r["kind"] == "case":  # the case page lists its stages, documents and evidence
         return dcc.Link(f"案件 {r['id']}", href=f"/case/{r['id']}")
     if r["entity_id"]:

@@ -193,7 +193,19 @@ def _register_form(cat_options: list[dict]) -> html.Div:
     ])
 
 
-def layout(lang: str | None = None, **_query: str) -> html.Div:
+def _preselected(raw: str | None, can_write: bool, role: str) -> tuple[int | None, object]:
+    """``?event=ID`` (a link from a KPI's records): that event opened in the detail panel."""
+    if not raw:
+        return None, html.P("在队列或地图上选择一个事件 / pick an event", className="zt-hint")
+    try:
+        with request_connection() as conn:
+            event = ev.get_event(conn, int(raw))
+    except (ZhengtuError, ValueError) as exc:
+        return None, html.P(getattr(exc, "message", "事件编号无效 / bad event id"), className="zt-desk-msg-err")
+    return event["id"], detail_view(event, can_write, role)
+
+
+def layout(lang: str | None = None, event: str | None = None, **_query: str) -> html.Div:
     """Filters, queue and forms on the left; the map and the selected event on the right."""
     lang = request_lang(lang, request.cookies.get(LANG_COOKIE))
     who = principal()
@@ -229,8 +241,9 @@ def layout(lang: str | None = None, **_query: str) -> html.Div:
     else:
         left.append(html.P("管理人员只读：可查看队列与办理记录 / read-only for managers",
                            className="zt-desk-readonly"))
+    selected, detail = _preselected(event, can_write, who.role)
     detail_card = html.Div(className="zt-desk-card", children=[
-        html.Div(html.P("在队列或地图上选择一个事件 / pick an event", className="zt-hint"), id=IDS.DETAIL),
+        html.Div(detail, id=IDS.DETAIL),
         html.Div(className="zt-desk-actions", hidden=not can_write, children=[
             html.Label(["派遣部门", dcc.Dropdown(id=IDS.DEPARTMENT, options=departments, placeholder="按类别默认",
                                              style={"minWidth": "14rem"})]),
@@ -240,7 +253,7 @@ def layout(lang: str | None = None, **_query: str) -> html.Div:
     ])
     return html.Div(className="zt-desk", children=[
         dcc.Store(id=IDS.CONFIG, data=config), dcc.Store(id=IDS.GEOJSON, data=_geojson(rows)),
-        dcc.Store(id=IDS.SELECTED), dcc.Store(id=IDS.ACTED), dcc.Store(id=IDS.REGISTERED),
+        dcc.Store(id=IDS.SELECTED, data=selected), dcc.Store(id=IDS.ACTED), dcc.Store(id=IDS.REGISTERED),
         dcc.Store(id=IDS.ACKED),
         dcc.Interval(id=IDS.TICK, interval=15000),
         html.Div(left, className="zt-desk-left"),
