@@ -52,6 +52,37 @@ def _import_layer(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+LIST_LAYERS = """
+SELECT name, title_zh, geometry_kind, scope, feature_count, imported_by, updated_at
+FROM user_layers.catalogue ORDER BY name
+"""
+
+
+def _layer(args: argparse.Namespace, settings: Settings) -> int:
+    from accounts import audit
+    from data.imports.layers import drop_layer
+    from geo.errors import NotFound
+
+    with closing(connect(resolve_url(settings, start=True))) as conn:
+        if args.action == "drop":
+            if not args.name:
+                raise NotFound("请给出图层名 / give a layer name: zhengtu layer drop NAME")
+            if not drop_layer(conn, args.name):
+                raise NotFound(f"没有名为 {args.name} 的导入图层 / no imported layer {args.name}")
+            with conn:
+                audit.record(conn, f"cli:{getpass.getuser()}", "drop_layer", object_type="user_layers",
+                             object_id=args.name)
+            print(f"已删除导入图层 dropped layer {args.name}")
+            return 0
+        with conn.cursor() as cur:
+            cur.execute(LIST_LAYERS)
+            rows = cur.fetchall()
+    for name, title, kind, scope, count, by, at in rows:
+        print(f"{name:<24} {title:<16} {kind:<8} {scope:<7} {count:>8} 要素  {by or ''}  {at:%Y-%m-%d %H:%M}")
+    print(f"共 {len(rows)} 个导入图层 / {len(rows)} imported layer(s)")
+    return 0
+
+
 def _export(args: argparse.Namespace, settings: Settings) -> int:
     from data.exports import ExportOptions, export_layer
 
@@ -84,6 +115,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     lay.add_argument("--replace", action="store_true", help="替换同名图层 / replace a layer")
     lay.add_argument("--report", help="问题要素报告 CSV 路径 / report CSV path")
     lay.set_defaults(func=_import_layer)
+    layer = sub.add_parser("layer", help="导入图层的列表与删除 / list or drop imported layers")
+    layer.add_argument("action", choices=["list", "drop"])
+    layer.add_argument("name", nargs="?")
+    layer.set_defaults(func=_layer)
     exp = sub.add_parser("export", help="导出图层 / export a layer")
     exp.add_argument("layer")
     exp.add_argument("--format", required=True, choices=["gpkg", "geojson", "csv", "xlsx", "shp"])

@@ -25,6 +25,7 @@ from layers.registry import LAYERS
 from layers.style import map_config
 from layers.tiles import tile_for
 from tests.conftest import bearer
+from tests.helpers import one
 from tests.import_builders import point_in
 
 NAMES = ("test_grid", "test_roads", "test_zones", "test_cli_layer")
@@ -176,3 +177,18 @@ def test_cli_imports_a_layer_that_gdal_reads_over_ogc_api(live_url, tokens, db_u
     assert result.returncode == 0, result.stderr
     assert int(re.search(r"^Feature Count: (\d+)$", result.stdout, re.M).group(1)) == 2
     assert "网格编码" in result.stdout
+
+
+def test_cli_lists_and_drops_an_imported_layer(db_url, tmp_path, monkeypatch, capsys, cleanup):
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    _, path = grid_file(db_url, tmp_path / "grid.geojson")
+    import_as(db_url, path, name="test_drop_me", title="待删网格")
+    assert cli.main(["layer", "list"]) == 0
+    assert "test_drop_me" in capsys.readouterr().out
+    assert cli.main(["layer", "drop", "test_drop_me"]) == 0
+    assert "已删除" in capsys.readouterr().out
+    assert one(db_url, "SELECT count(*) FROM user_layers.catalogue WHERE name = 'test_drop_me'") == 0
+    assert one(db_url, "SELECT to_regclass('user_layers.test_drop_me') IS NULL") is True
+    assert one(db_url, "SELECT count(*) FROM audit_log WHERE action = 'drop_layer' AND object_id = 'test_drop_me'") == 1
+    assert cli.main(["layer", "drop", "test_drop_me"]) == 2
+    assert "没有名为 test_drop_me" in capsys.readouterr().err
