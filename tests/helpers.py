@@ -161,6 +161,11 @@ def _draw_act_request() -> dict:
 DRAW_WRITE_CALLBACKS = {
     "..zt-draw-message.children...zt-draw-plans.children...zt-draw-plan.options...zt-draw-joint-plans.options"
     "...zt-draw-result-plan.options..": _draw_act_request(),
+    # no officer chosen: a message (200) for supervisors, refused for everyone else
+    "zt-draw-conflict-message.children": callback_request(
+        "zt-draw-conflict-message.children", [("zt-draw-conflict-save", "n_clicks", 1)],
+        [("zt-draw-conflict-officer", "value", None), ("zt-draw-conflict-uscc", "value", None),
+         ("zt-draw-conflict-reason", "value", None)]),
 }
 DRAW_READ_CALLBACKS = {
     "zt-draw-results.children": callback_request("zt-draw-results.children", [("zt-draw-result-plan", "value", None)]),

@@ -422,3 +422,37 @@ def test_cli_conflict_and_link(db_url, monkeypatch, capsys):
         cur.execute("SELECT username FROM officers WHERE id = %s", (officer,))
         assert cur.fetchone()[0] == "insp_yuexiu"
     capsys.readouterr()
+
+
+def test_conflict_declared_on_the_page_is_recorded(client, tokens, db_url):
+    """利益冲突申报 from /draws: the USCC check character is verified, the conflict stored in the officer's region."""
+    import json
+
+    from tests.conftest import bearer
+    from tests.helpers import DRAW_WRITE_CALLBACKS, callback_request, one
+
+    officer = one(db_url, "SELECT min(id) FROM officers WHERE region_adcode = '440106'")
+    uscc = one(db_url, "SELECT uscc FROM entities WHERE district_adcode = '440106' ORDER BY id DESC LIMIT 1")
+
+    def declare(code: str, reason: str, user: str = "t_admin_gd") -> tuple[int, str]:
+        body = callback_request("zt-draw-conflict-message.children", [("zt-draw-conflict-save", "n_clicks", 1)],
+                                [("zt-draw-conflict-officer", "value", officer),
+                                 ("zt-draw-conflict-uscc", "value", code),
+                                 ("zt-draw-conflict-reason", "value", reason)])
+        response = client.post("/_dash-update-component", json=body, headers=bearer(tokens, user))
+        return response.status_code, json.dumps(response.get_json(), ensure_ascii=False) if response.is_json else ""
+
+    bad_check = uscc[:17] + ("0" if uscc[17] != "0" else "1")
+    status, text = declare(bad_check, "亲属关系")
+    assert status == 200 and "统一社会信用代码有误" in text
+    assert declare(uscc, "x")[1].count("至少 2 字") == 1
+    status, text = declare(uscc, "配偶为该企业股东")
+    assert status == 200 and "已登记回避" in text
+    assert one(db_url, "SELECT count(*) FROM officer_conflicts WHERE officer_id = %s AND uscc = %s "
+                       "AND reason = '配偶为该企业股东'", (officer, uscc)) == 1
+    assert declare(uscc, "配偶为该企业股东", user="t_reviewer_gz")[0] == 403
+    no_officer = DRAW_WRITE_CALLBACKS["zt-draw-conflict-message.children"]
+    answer = client.post("/_dash-update-component", json=no_officer, headers=bearer(tokens, "t_admin_gd"))
+    assert "请选择执法人员" in json.dumps(answer.get_json(), ensure_ascii=False)
+    with closing(connect(db_url)) as conn, conn, conn.cursor() as cur:  # leave later draws as they were
+        cur.execute("DELETE FROM officer_conflicts WHERE officer_id = %s AND uscc = %s", (officer, uscc))

@@ -14,6 +14,7 @@ from flask import request
 from accounts.roles import ADMIN, LEGAL_REVIEWER, MANAGER
 from dashboard.auth import declare_callback
 from dashboard.i18n import LANG_COOKIE, request_lang, t
+from data.ids import uscc_error
 from enforcement import draws
 from geo.errors import BadRequest, ZhengtuError
 from layers.web import principal, request_connection
@@ -49,6 +50,11 @@ class IDS:
     RESULTS = "zt-draw-results"
     VERIFY = "zt-draw-verify"
     VERIFY_MESSAGE = "zt-draw-verify-message"
+    CONFLICT_OFFICER = "zt-draw-conflict-officer"
+    CONFLICT_USCC = "zt-draw-conflict-uscc"
+    CONFLICT_REASON = "zt-draw-conflict-reason"
+    CONFLICT_SAVE = "zt-draw-conflict-save"
+    CONFLICT_MESSAGE = "zt-draw-conflict-message"
 
 
 ACT_OUTPUT = (f"..{IDS.MESSAGE}.children...{IDS.PLANS}.children...{IDS.PLAN}.options..."
@@ -142,6 +148,27 @@ def _form(who_region: str, departments: list[str], categories: list[tuple[str, s
     ])
 
 
+OFFICERS_SQL = "SELECT id, name, department, badge_no FROM officers ORDER BY department, name, id LIMIT 5000"
+
+
+def _conflict_form(officers: list[tuple]) -> html.Div:
+    """利益冲突申报: an officer declares a conflict with an entity (by USCC); draws never pick them for it."""
+    options = [{"label": f"{name}（{dept} · {badge}）", "value": oid} for oid, name, dept, badge in officers]
+    return html.Div([
+        html.H2("利益冲突申报"),
+        html.Div(className="zt-filters", children=[
+            html.Label(["执法人员", dcc.Dropdown(id=IDS.CONFLICT_OFFICER, options=options,
+                                             style={"minWidth": "20rem"})]),
+            html.Label(["统一社会信用代码", dcc.Input(id=IDS.CONFLICT_USCC, type="text", maxLength=18,
+                                                style={"width": "13rem"})]),
+            html.Label(["原因", dcc.Input(id=IDS.CONFLICT_REASON, type="text", maxLength=500,
+                                        style={"minWidth": "16rem"})]),
+            html.Button("登记回避", id=IDS.CONFLICT_SAVE, className="zt-button", style={"width": "7rem"}),
+        ]),
+        html.Div(id=IDS.CONFLICT_MESSAGE, role="status"),
+    ])
+
+
 def layout(lang: str | None = None, **_query: str) -> html.Div:
     """Plans of the caller's region; the forms for supervisors; results and verification for all."""
     lang = request_lang(lang, request.cookies.get(LANG_COOKIE))
@@ -155,11 +182,15 @@ def layout(lang: str | None = None, **_query: str) -> html.Div:
             departments = [r[0] for r in cur.fetchall()]
             cur.execute("SELECT code, name_zh FROM entity_categories ORDER BY code")
             categories = cur.fetchall()
+            cur.execute(OFFICERS_SQL)
+            officers = cur.fetchall()
     runnable, joinable, drawn = _options(plans)
     writer = who.may(SUPERVISORS)
     parts = [_form(who.region, departments, categories, runnable, joinable) if writer else
              html.P("法制审核人员可查看计划、抽取名单并复核抽取结果 / read-only", className="zt-hint")]
-    if not writer:  # keep the ids the callbacks expect, hidden
+    if writer:
+        parts.append(_conflict_form(officers))
+    else:  # keep the ids the callbacks expect, hidden
         parts.append(html.Div([dcc.Dropdown(id=IDS.PLAN), dcc.Dropdown(id=IDS.JOINT_PLANS)], hidden=True))
     return html.Div(className="zt-page", children=[
         *parts,
@@ -253,6 +284,27 @@ def verify(_clicks: int, plan_id: int | None) -> html.Div:
     return html.Div([html.P(p, className="zt-login-error") for p in problems], id="zt-draw-mismatch")
 
 
+@callback(Output(IDS.CONFLICT_MESSAGE, "children"), Input(IDS.CONFLICT_SAVE, "n_clicks"),
+          State(IDS.CONFLICT_OFFICER, "value"), State(IDS.CONFLICT_USCC, "value"), State(IDS.CONFLICT_REASON, "value"),
+          prevent_initial_call=True)
+def declare_conflict(_clicks: int, officer: int | None, uscc: str | None, reason: str | None) -> html.P:
+    """Record the declared conflict (USCC check character verified first); audited by trigger."""
+    code = (uscc or "").strip().upper()
+    try:
+        if officer is None:
+            raise BadRequest("请选择执法人员 / pick an officer")
+        problem = uscc_error(code)
+        if problem:
+            raise BadRequest(f"统一社会信用代码有误：{problem}")
+        with request_connection() as conn:
+            conflict_id = draws.declare_conflict(conn, int(officer), code, reason or "")
+    except ZhengtuError as exc:
+        return html.P(exc.message, className="zt-login-error")
+    return html.P(f"已登记回避（第 {conflict_id} 号）：此后的抽取不会为 {code} 抽中该执法人员。",
+                  className="zt-hint", id="zt-draw-conflict-done")
+
+
 declare_callback(ACT_OUTPUT, *SUPERVISORS)
+declare_callback(f"{IDS.CONFLICT_MESSAGE}.children", *SUPERVISORS)
 declare_callback(f"{IDS.RESULTS}.children", *VIEWERS)
 declare_callback(f"{IDS.VERIFY_MESSAGE}.children", *VIEWERS)
