@@ -38,7 +38,7 @@ from accounts.roles import ADMIN, INSPECTOR, OPERATOR
 from cityops import categories
 from geo import crs as geo_crs
 from geo import workdays
-from geo.errors import BadRequest, Forbidden, NotFound, ZhengtuError
+from geo.errors import BadRequest, Conflict, Forbidden, NotFound, ZhengtuError
 
 STATUSES = ("信息收集", "立案", "派遣", "处置", "反馈", "核查", "结案")
 OPEN_STATUSES = STATUSES[:-1]
@@ -90,16 +90,12 @@ class OutsideJurisdiction(Forbidden):
         self.fields = fields
 
 
-class TransitionConflict(ZhengtuError):
+class TransitionConflict(Conflict):
     """A step the loop does not allow from the current stage (skipped or repeated stage)."""
 
-    status = 409
 
-
-class ExternalIdConflict(ZhengtuError):
+class ExternalIdConflict(Conflict):
     """An external id already used by a report the caller cannot see (another jurisdiction)."""
-
-    status = 409
 
 
 @dataclass(frozen=True)
@@ -236,6 +232,26 @@ def parse_time(raw: Any, name: str, errors: dict[str, str], now: datetime) -> da
     return value
 
 
+def parse_point(payload: dict, errors: dict[str, str]) -> tuple[float, float] | None:
+    """``lon``/``lat`` (and ``crs``: wgs84, gcj02 or bd09) as a WGS 84 point; problems go to ``errors``.
+
+    Shared by every intake that takes a location (events, sensors), so they accept and refuse alike."""
+    lon = _number(payload.get("lon"), "lon", 180, errors)
+    lat = _number(payload.get("lat"), "lat", 90, errors)
+    system = payload.get("crs") or "wgs84"
+    try:
+        system = geo_crs._normalise_crs(system) if isinstance(system, str) else None
+    except ValueError:
+        system = None
+    if system is None:
+        errors["crs"] = "crs 应为 wgs84、gcj02 或 bd09 / crs must be wgs84, gcj02 or bd09"
+    if lon is None or lat is None or system is None:
+        return None
+    if system != "wgs84":
+        lon, lat = (float(v) for v in geo_crs.to_wgs84(lon, lat, system))
+    return lon, lat
+
+
 def parse_report(payload: Any, known: dict[str, categories.Category] | None = None,
                  now: datetime | None = None) -> Report:
     """Validate one report; ``IntakeError`` names every bad field, not just the first."""
@@ -252,15 +268,7 @@ def parse_report(payload: Any, known: dict[str, categories.Category] | None = No
     elif known[code].time_limit_hours is None:
         errors["category"] = (f"{code} {known[code].name_zh} 是大类，请选择小类 / "
                               "a top class: choose a subclass")
-    lon = _number(payload.get("lon"), "lon", 180, errors)
-    lat = _number(payload.get("lat"), "lat", 90, errors)
-    system = payload.get("crs") or "wgs84"
-    try:
-        system = geo_crs._normalise_crs(system) if isinstance(system, str) else None
-    except ValueError:
-        system = None
-    if system is None:
-        errors["crs"] = "crs 应为 wgs84、gcj02 或 bd09 / crs must be wgs84, gcj02 or bd09"
+    point = parse_point(payload, errors)
     description = payload.get("description")
     if not isinstance(description, str) or not description.strip():
         errors["description"] = "缺少事件描述 description / description is required"
@@ -282,9 +290,8 @@ def parse_report(payload: Any, known: dict[str, categories.Category] | None = No
         errors["reporter"] = "reporter 应为 100 字以内的字符串 / reporter must be a short string"
     if errors:
         raise IntakeError(errors)
-    assert lon is not None and lat is not None and at is not None and system is not None
-    if system != "wgs84":
-        lon, lat = (float(v) for v in geo_crs.to_wgs84(lon, lat, system))
+    assert point is not None and at is not None
+    lon, lat = point
     return Report(category=code, lon=lon, lat=lat, description=description.strip(), source=source,
                   reported_at=at, external_id=external.strip() if external else None,
                   reporter=reporter)

@@ -20,7 +20,7 @@ from psycopg2.extras import RealDictCursor
 
 from cityops import events
 from geo import workdays
-from geo.errors import BadRequest, NotFound, ZhengtuError
+from geo.errors import BadRequest, Conflict, NotFound
 
 MAX_READINGS = 1000
 OFFLINE_AFTER = timedelta(minutes=30)
@@ -95,10 +95,8 @@ RETURNING id
 """
 
 
-class SensorCodeTaken(ZhengtuError):
+class SensorCodeTaken(Conflict):
     """A sensor with this code is already registered."""
-
-    status = 409
 
 
 def _threshold(raw: Any, name: str, default: float | None, errors: dict[str, str]) -> float | None:
@@ -128,15 +126,10 @@ def parse_sensor(payload: Any) -> dict:
     low = _threshold(payload.get("threshold_low"), "threshold_low", spec.threshold_low if spec else None, errors)
     if high is not None and low is not None and low >= high:
         errors["threshold_low"] = "下限应小于上限 / threshold_low must be below threshold_high"
-    try:  # the same coordinate rules (and crs conversion) as event intake
-        probe = events.parse_report({"category": "0101", "lon": payload.get("lon"), "lat": payload.get("lat"),
-                                     "crs": payload.get("crs"), "description": "-", "source": "sensor"})
-    except events.IntakeError as exc:
-        errors.update({k: v for k, v in exc.fields.items() if k in ("lon", "lat", "crs")})
-        probe = None
-    if errors or probe is None or spec is None:
+    point = events.parse_point(payload, errors)  # the same coordinate rules as event intake
+    if errors or point is None or spec is None:
         raise events.IntakeError(errors)
-    return {"code": code, "kind": kind, "name": name.strip(), "lon": probe.lon, "lat": probe.lat,
+    return {"code": code, "kind": kind, "name": name.strip(), "lon": point[0], "lat": point[1],
             "unit": spec.unit, "high": high, "low": low}
 
 
@@ -167,10 +160,8 @@ def register_sensor(conn: psycopg2.extensions.connection, payload: Any, region: 
     return get_sensor(conn, row[0])
 
 
-class AlreadyAcknowledged(ZhengtuError):
+class AlreadyAcknowledged(Conflict):
     """The alert was acknowledged before (by someone, at some time)."""
-
-    status = 409
 
 
 def _iso(row: dict) -> dict:

@@ -16,17 +16,10 @@ from enforcement import cases, documents, results
 from enforcement.case_rules import READ_ROLES
 from enforcement.records import parse_id
 from geo.errors import BadRequest
-from layers.web import principal, request_connection, requires
+from layers.web import json_object, principal, request_connection, requires
 
 bp = Blueprint("cases_api", __name__, url_prefix="/api")
 ACTORS = (INSPECTOR, LEGAL_REVIEWER, MANAGER)
-
-
-def _json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise BadRequest("请求体应为 JSON 对象 / body must be a JSON object")
-    return body
 
 
 @bp.post("/tasks/<task_id>/result")
@@ -34,7 +27,7 @@ def _json_body() -> dict:
 def task_result(task_id: str) -> tuple[Response, int]:
     """``{result, findings}`` by an assigned inspector → 201; opens a case when follow-up is needed."""
     tid = parse_id(task_id, "task_id")
-    body = _json_body()
+    body = json_object()
     with request_connection() as conn:
         return jsonify(results.record_result(conn, principal(), tid, body)), 201
 
@@ -55,7 +48,7 @@ def list_cases() -> Response:
 @requires(INSPECTOR, MANAGER)
 def create_case() -> tuple[Response, int]:
     """立案 directly: ``{entity_id, title, officers?, note?}`` → 201 ``{id, case_no, stage}``."""
-    body = _json_body()
+    body = json_object()
     with request_connection() as conn:
         return jsonify(cases.create_case(conn, principal(), body)), 201
 
@@ -65,7 +58,7 @@ def create_case() -> tuple[Response, int]:
 def transition(case_id: str) -> tuple[Response, int]:
     """``{to, note?, decision?, penalty_yuan?}``: one step of the workflow, or a send-back."""
     cid = parse_id(case_id, "case_id")
-    body = _json_body()
+    body = json_object()
     with request_connection() as conn:
         return jsonify(cases.transition(conn, principal(), cid, body)), 201
 
@@ -75,7 +68,7 @@ def transition(case_id: str) -> tuple[Response, int]:
 def extension(case_id: str) -> tuple[Response, int]:
     """``{note}``: the one 30-day extension of the 90-day decision limit."""
     cid = parse_id(case_id, "case_id")
-    body = _json_body()
+    body = json_object()
     with request_connection() as conn:
         return jsonify(cases.extend(conn, principal(), cid, body)), 201
 
@@ -85,7 +78,7 @@ def extension(case_id: str) -> tuple[Response, int]:
 def pause(case_id: str) -> tuple[Response, int]:
     """``{kind: 听证|检测|鉴定, note?}``: stop the statutory clock from today."""
     cid = parse_id(case_id, "case_id")
-    body = _json_body()
+    body = json_object()
     with request_connection() as conn:
         return jsonify(cases.pause(conn, principal(), cid, body)), 201
 
@@ -95,7 +88,7 @@ def pause(case_id: str) -> tuple[Response, int]:
 def resume(case_id: str) -> tuple[Response, int]:
     """``{note?}``: restart the clock (the open pause ends today)."""
     cid = parse_id(case_id, "case_id")
-    body = _json_body()
+    body = json_object()
     with request_connection() as conn:
         return jsonify(cases.resume(conn, principal(), cid, body)), 201
 

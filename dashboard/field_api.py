@@ -14,17 +14,10 @@ from enforcement.evidence import Intake
 from enforcement.records import parse_id
 from geo.admin import parse_lon_lat
 from geo.errors import BadRequest, NotFound
-from layers.web import principal, request_connection, requires
+from layers.web import json_object, principal, request_connection, requires
 
 bp = Blueprint("field_api", __name__, url_prefix="/api")
 SUPERVISORS = (MANAGER, ADMIN)
-
-
-def _json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise BadRequest("请求体应为 JSON 对象 / body must be a JSON object")
-    return body
 
 
 @bp.get("/tasks")
@@ -44,7 +37,7 @@ def tasks() -> Response:
 def create_task() -> tuple[Response, int]:
     """An ad-hoc task for named inspectors: ``{entity_id, assignees, due, kind}`` → 201 ``{id}``."""
     with request_connection() as conn:
-        task_id = field.create_task(conn, principal(), _json_body())
+        task_id = field.create_task(conn, principal(), json_object())
     return jsonify({"id": task_id}), 201
 
 
@@ -53,7 +46,7 @@ def create_task() -> tuple[Response, int]:
 def checkin() -> tuple[Response, int]:
     """``{task_id, lon, lat, accuracy_m, at}`` → ``{on_site, distance_m, radius_m, reason_required}``."""
     with request_connection() as conn:
-        result = field.check_in(conn, principal(), _json_body())
+        result = field.check_in(conn, principal(), json_object())
     return jsonify(result), 201
 
 
@@ -63,7 +56,7 @@ def checkin_reason(checkin_id: str) -> tuple[Response, int]:
     """The reason for an off-site or imprecise check-in: ``{reason}``."""
     with request_connection() as conn:
         result = field.give_reason(conn, principal(), parse_id(checkin_id, "checkin_id"),
-                                   _json_body().get("reason"))
+                                   json_object().get("reason"))
     return jsonify(result), 201
 
 

@@ -14,7 +14,7 @@ from kpi import compute, export, targets
 from kpi.definitions import available
 from kpi.regions import child_geojson, resolve
 from kpi.report import parse_query, report
-from layers.web import principal, request_connection, requires
+from layers.web import json_object, principal, request_connection, requires
 
 bp = Blueprint("kpi_api", __name__)
 KPI_READERS = (LEGAL_REVIEWER, OPERATOR, MANAGER, ADMIN)
@@ -75,9 +75,7 @@ def kpi_targets(kpi_id: str) -> Response:
 @requires(*KPI_SETTERS)
 def set_kpi_target(kpi_id: str) -> tuple[Response, int]:
     """``{region, target, from?, to?, note?}`` → 201 ``{id}``; only inside the caller's region."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise BadRequest("请求体应为 JSON 对象 / body must be a JSON object")
+    body = json_object()
     with request_connection() as conn:
         kpi = compute.get_kpi(conn, kpi_id)
         where = resolve(conn, body.get("region") if isinstance(body.get("region"), str) else None,

@@ -23,7 +23,7 @@ from cityops import categories, events, sensors
 from enforcement.records import parse_id
 from geo.errors import BadRequest, ZhengtuError
 from geo.workdays import SHANGHAI
-from layers.web import principal, request_connection, requires
+from layers.web import json_object, principal, request_connection, requires
 
 bp = Blueprint("ops_api", __name__, url_prefix="/api")
 REPORTERS = (INSPECTOR, OPERATOR, ADMIN)
@@ -131,9 +131,7 @@ def get_event(event_id: str) -> Response:
 @requires(*REPORTERS)
 def post_transition(event_id: str) -> tuple[Response, int]:
     """``{to, note, department?}`` → 201 the event after the step; 409 a skipped stage."""
-    body = _body()
-    if not isinstance(body, dict):
-        raise BadRequest("请求体应为 JSON 对象 / body must be a JSON object")
+    body = json_object()
     if not body.get("to"):
         raise BadRequest("缺少目标环节 to / to is required")
     who = principal()

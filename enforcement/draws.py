@@ -23,6 +23,7 @@ import psycopg2.extensions
 from psycopg2 import sql
 
 from accounts.roles import check_region
+from data.ids import uscc_error
 from enforcement.chain import GENESIS, link_hash, payload_hash
 from enforcement.draw_core import (
     DrawError,
@@ -36,15 +37,13 @@ from enforcement.draw_core import (
     seed_hash,
 )
 from enforcement.field import task_payload
-from geo.errors import BadRequest, Forbidden, NotFound, ZhengtuError
+from geo.errors import BadRequest, Conflict, Forbidden, NotFound
 
 DUE_DAYS = 30  # a drawn task's due date when the plan names no period
 
 
-class DrawConflict(ZhengtuError):
+class DrawConflict(Conflict):
     """The plan is not in a state that allows this (e.g. drawing it twice)."""
-
-    status = 409
 
 
 PLAN_COLUMNS = ("id, name, kind, region_adcode, department, categories, ratios, members, joint_id, "
@@ -291,8 +290,9 @@ def declare_conflict(conn: psycopg2.extensions.connection, officer_id: int, uscc
     if len(reason) < 2:
         raise BadRequest("请填写利益冲突原因（至少 2 字）/ give a reason")
     uscc = (uscc or "").strip().upper()
-    if len(uscc) != 18:
-        raise BadRequest(f"统一社会信用代码应为 18 位：{uscc!r} / USCC must have 18 characters")
+    problem = uscc_error(uscc)
+    if problem:
+        raise BadRequest(f"统一社会信用代码有误：{problem} / bad USCC {uscc[:18]!r}")
     with conn.cursor() as cur:
         cur.execute("SELECT region_adcode FROM officers WHERE id = %s", (int(officer_id),))
         row = cur.fetchone()

@@ -22,7 +22,7 @@ from enforcement import media
 from enforcement.chain import append_link
 from enforcement.evidence_payload import evidence_payload
 from enforcement.field import parse_time
-from geo.errors import BadRequest, Forbidden, NotFound, ZhengtuError
+from geo.errors import BadRequest, Conflict, Forbidden, NotFound
 
 KINDS = ("photo", "video", "audio", "document", "note")
 TARGET = {
@@ -51,12 +51,6 @@ FROM evidence
 BY_ID = COLUMNS + "WHERE id = %s"
 BY_KEY = COLUMNS + "WHERE idempotency_key = %s"
 LINK_OF = "SELECT idx, hash FROM chain_links WHERE kind = 'evidence' AND ref_id = %s"
-
-
-class Conflict(ZhengtuError):
-    """The same Idempotency-Key with different content."""
-
-    status = 409
 
 
 @dataclass(frozen=True)

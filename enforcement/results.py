@@ -16,8 +16,7 @@ from enforcement import case_chain
 from enforcement.case_rules import FOLLOW_UP, RESULTS
 from enforcement.cases import open_case
 from enforcement.chain import append_link
-from enforcement.evidence import Conflict
-from geo.errors import BadRequest, Forbidden, NotFound
+from geo.errors import BadRequest, Conflict, Forbidden, NotFound
 
 FINDINGS_MAX = 2000
 TASK_SQL = """

@@ -38,6 +38,12 @@ class Unauthorized(ZhengtuError):
     status = 401
 
 
+class Conflict(ZhengtuError):
+    """The request clashes with the current state (a repeated or skipped step, a key already used)."""
+
+    status = 409
+
+
 class Forbidden(ZhengtuError):
     """Logged in, but the role (or a CSRF check) does not allow this."""
 

@@ -18,7 +18,7 @@ from flask.typing import ResponseReturnValue
 
 from accounts.roles import ANONYMOUS, Principal
 from geo.db import Database
-from geo.errors import Forbidden, Unauthorized, ZhengtuError
+from geo.errors import BadRequest, Forbidden, Unauthorized, ZhengtuError
 
 EXTENSION_KEY = "zhengtu_db"
 ROLES_ATTR = "zt_roles"
@@ -39,6 +39,14 @@ def request_connection() -> Iterator[psycopg2.extensions.connection]:
     """A connection bound to the caller's jurisdiction (row-level security) for this request."""
     with database().connection(principal().db_context(request.remote_addr)) as conn:
         yield conn
+
+
+def json_object() -> dict:
+    """The request's JSON body, which must be an object (400 with the same message everywhere)."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("请求体应为 JSON 对象 / body must be a JSON object")
+    return body
 
 
 def require_role(roles: tuple[str, ...]) -> Principal:
