@@ -14,7 +14,6 @@ from flask import request
 from accounts.roles import ADMIN, LEGAL_REVIEWER, MANAGER
 from dashboard.auth import declare_callback
 from dashboard.i18n import LANG_COOKIE, request_lang, t
-from data.ids import uscc_error
 from enforcement import draws
 from geo.errors import BadRequest, ZhengtuError
 from layers.web import principal, request_connection
@@ -288,14 +287,11 @@ def verify(_clicks: int, plan_id: int | None) -> html.Div:
           State(IDS.CONFLICT_OFFICER, "value"), State(IDS.CONFLICT_USCC, "value"), State(IDS.CONFLICT_REASON, "value"),
           prevent_initial_call=True)
 def declare_conflict(_clicks: int, officer: int | None, uscc: str | None, reason: str | None) -> html.P:
-    """Record the declared conflict (USCC check character verified first); audited by trigger."""
+    """Record the declared conflict (the USCC's check character is verified by the domain); audited."""
     code = (uscc or "").strip().upper()
     try:
         if officer is None:
             raise BadRequest("请选择执法人员 / pick an officer")
-        problem = uscc_error(code)
-        if problem:
-            raise BadRequest(f"统一社会信用代码有误：{problem}")
         with request_connection() as conn:
             conflict_id = draws.declare_conflict(conn, int(officer), code, reason or "")
     except ZhengtuError as exc:

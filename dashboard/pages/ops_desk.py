@@ -78,13 +78,16 @@ class IDS:
 
 
 ALERT_LIMIT = 30
-KIND_LABELS = {"water_level": "积水", "noise": "噪声", "air_pm25": "PM2.5", "manhole": "井盖", "smoke": "烟感",
-               "gas": "燃气"}
 
 
 def ack_id(alert_id: int | object) -> dict:
     """Pattern id of an open alert's "acknowledge" button."""
     return {"type": "zt-desk-ack", "id": alert_id}
+
+
+def _kind_name(kind: str) -> str:
+    spec = sensors.KINDS.get(kind)
+    return spec.name_zh if spec else kind
 
 
 def alerts_list(rows: list[dict], can_write: bool) -> html.Div:
@@ -93,11 +96,18 @@ def alerts_list(rows: list[dict], can_write: bool) -> html.Div:
         return html.P("没有未确认的告警 / no open alerts", className="zt-hint")
     items = [html.Li(className="zt-desk-alert", **{"data-alert": str(a["id"])}, children=[
         html.Span(_time(a["raised_at"]), className="zt-desk-alert-time"),
-        html.Span(f"{a['sensor_name']}（{KIND_LABELS.get(a['kind'], a['kind'])}）读数 {a['value']:g}，"
+        html.Span(f"{a['sensor_name']}（{_kind_name(a['kind'])}）读数 {a['value']:g}，"
                   f"阈值 {a['threshold']:g}" + (f" · 事件 {a['event_id']}" if a.get("event_id") else "")),
         html.Button("确认", id=ack_id(a["id"]), n_clicks=0, className="zt-desk-pick") if can_write else None,
     ]) for a in rows]
     return html.Ul(items, className="zt-desk-alerts")
+
+
+def open_alerts() -> html.Div:
+    """The caller's open alerts, with 确认 buttons for those who may acknowledge."""
+    with request_connection() as conn:
+        rows = sensors.list_alerts(conn, open_only=True, limit=ALERT_LIMIT)
+    return alerts_list(rows, principal().may(WRITERS))
 
 
 def pick_id(event_id: int | object) -> dict:
@@ -193,16 +203,18 @@ def _register_form(cat_options: list[dict]) -> html.Div:
     ])
 
 
-def _preselected(raw: str | None, can_write: bool, role: str) -> tuple[int | None, object]:
-    """``?event=ID`` (a link from a KPI's records): that event opened in the detail panel."""
+def open_event(raw: object) -> tuple[int | None, object]:
+    """The detail panel for an event id (selected in the queue, or ``?event=ID`` from a KPI's records):
+    the event with its history, or the reason it cannot be shown."""
     if not raw:
         return None, html.P("在队列或地图上选择一个事件 / pick an event", className="zt-hint")
+    who = principal()
     try:
         with request_connection() as conn:
             event = ev.get_event(conn, int(raw))
     except (ZhengtuError, ValueError) as exc:
         return None, html.P(getattr(exc, "message", "事件编号无效 / bad event id"), className="zt-desk-msg-err")
-    return event["id"], detail_view(event, can_write, role)
+    return event["id"], detail_view(event, who.may(WRITERS), who.role)
 
 
 def layout(lang: str | None = None, event: str | None = None, **_query: str) -> html.Div:
@@ -227,11 +239,9 @@ def layout(lang: str | None = None, event: str | None = None, **_query: str) -> 
             html.Button("刷新", id=IDS.REFRESH, n_clicks=0, className="zt-desk-pick"),
         ]),
     ])
-    with request_connection() as conn:
-        open_alerts = sensors.list_alerts(conn, open_only=True, limit=ALERT_LIMIT)
     alerts_card = html.Div(className="zt-desk-card", children=[
         html.H3("未确认告警", className="zt-desk-h3"),
-        html.Div(alerts_list(open_alerts, can_write), id=IDS.ALERTS),
+        html.Div(open_alerts(), id=IDS.ALERTS),
         html.Div(id=IDS.ACK_MESSAGE, role="status"),
     ])
     left = [filters,
@@ -241,7 +251,7 @@ def layout(lang: str | None = None, event: str | None = None, **_query: str) -> 
     else:
         left.append(html.P("管理人员只读：可查看队列与办理记录 / read-only for managers",
                            className="zt-desk-readonly"))
-    selected, detail = _preselected(event, can_write, who.role)
+    selected, detail = open_event(event)
     detail_card = html.Div(className="zt-desk-card", children=[
         html.Div(detail, id=IDS.DETAIL),
         html.Div(className="zt-desk-actions", hidden=not can_write, children=[
@@ -311,15 +321,7 @@ def detail_view(event: dict, can_write: bool, role: str) -> html.Div:
           prevent_initial_call=True)
 def show_detail(selected: int | None, _acted: object) -> object:
     """The selected event with its history (404 text if another jurisdiction's)."""
-    if not selected:
-        return html.P("在队列或地图上选择一个事件 / pick an event", className="zt-hint")
-    who = principal()
-    try:
-        with request_connection() as conn:
-            event = ev.get_event(conn, int(selected))
-    except (ZhengtuError, ValueError) as exc:
-        return html.P(getattr(exc, "message", str(exc)), className="zt-desk-msg-err")
-    return detail_view(event, who.may(WRITERS), who.role)
+    return open_event(selected)[1]
 
 
 @callback(Output(IDS.MESSAGE, "children"), Output(IDS.ACTED, "data"),
@@ -385,9 +387,7 @@ clientside_callback(
           prevent_initial_call=True)
 def refresh_alerts(_tick: int | None, _acked: object) -> html.Div:
     """Open alerts of the caller's region, re-read on each tick and after an acknowledgement."""
-    with request_connection() as conn:
-        rows = sensors.list_alerts(conn, open_only=True, limit=ALERT_LIMIT)
-    return alerts_list(rows, principal().may(WRITERS))
+    return open_alerts()
 
 
 @callback(Output(IDS.ACK_MESSAGE, "children"), Output(IDS.ACKED, "data"), Input(ack_id(ALL), "n_clicks"),
